@@ -1,0 +1,251 @@
+// Classification kernels: label sets, confusion counts, threshold counts, and
+// the exact ranking metrics (AUC-ROC, average precision) and curves.
+import { toKey, fromKey, radixSortU64 } from './sort';
+import { Sum } from './sum';
+
+/** Label ranges up to this wide are indexed by a direct table, wider ones by binary search. */
+const TABLE_SPAN: f64 = 1048576.0;
+
+@inline function f64At(ptr: usize, i: i32): f64 {
+  return load<f64>(ptr + (<usize>i << 3));
+}
+
+/**
+ * Sorted distinct values of the integer labels a[0..na) and b[0..nb), written
+ * to out. Returns their count, or -1 if there are more than maxOut.
+ */
+export function uniqueLabels(a: usize, na: i32, b: usize, nb: i32, out: usize, maxOut: i32): i32 {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < na; i++) { const x = f64At(a, i); lo = min(lo, x); hi = max(hi, x); }
+  for (let i = 0; i < nb; i++) { const x = f64At(b, i); lo = min(lo, x); hi = max(hi, x); }
+  if (na + nb == 0) return 0;
+  const span = hi - lo + 1;
+  let count = 0;
+  if (span <= TABLE_SPAN) {
+    const width = <i32>span;
+    const seen = heap.alloc(<usize>width);
+    memory.fill(seen, 0, <usize>width);
+    for (let i = 0; i < na; i++) store<u8>(seen + <usize>(f64At(a, i) - lo), 1);
+    for (let i = 0; i < nb; i++) store<u8>(seen + <usize>(f64At(b, i) - lo), 1);
+    for (let v = 0; v < width; v++) {
+      if (load<u8>(seen + <usize>v) != 0) {
+        if (count == maxOut) { heap.free(seen); return -1; }
+        store<f64>(out + (<usize>count << 3), lo + <f64>v);
+        count++;
+      }
+    }
+    heap.free(seen);
+    return count;
+  }
+  const n = na + nb;
+  const keys = heap.alloc(<usize>n << 4);
+  for (let i = 0; i < na; i++) store<u64>(keys + (<usize>i << 3), toKey(f64At(a, i)));
+  for (let i = 0; i < nb; i++) store<u64>(keys + (<usize>(na + i) << 3), toKey(f64At(b, i)));
+  const sorted = radixSortU64(keys, keys + (<usize>n << 3), n);
+  let prev: u64 = 0;
+  for (let i = 0; i < n; i++) {
+    const k = load<u64>(sorted + (<usize>i << 3));
+    if (i == 0 || k != prev) {
+      if (count == maxOut) { heap.free(keys); return -1; }
+      store<f64>(out + (<usize>count << 3), fromKey(k));
+      count++;
+      prev = k;
+    }
+  }
+  heap.free(keys);
+  return count;
+}
+
+/** Index of x among the c sorted classes (x is known to be one of them). */
+@inline function classIndex(classes: usize, c: i32, x: f64): i32 {
+  let lo = 0;
+  let hi = c - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (f64At(classes, mid) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Maps n labels to class indices 0..c-1 (i32 at idx). classes holds the c
+ * sorted classes and contains every label.
+ */
+export function labelIndices(y: usize, n: i32, classes: usize, c: i32, idx: usize): void {
+  const lo = f64At(classes, 0);
+  const span = f64At(classes, c - 1) - lo + 1;
+  if (span <= TABLE_SPAN) {
+    const width = <i32>span;
+    const table = heap.alloc(<usize>width << 2);
+    for (let j = 0; j < c; j++) store<i32>(table + (<usize>(f64At(classes, j) - lo) << 2), j);
+    for (let i = 0; i < n; i++) {
+      store<i32>(idx + (<usize>i << 2), load<i32>(table + (<usize>(f64At(y, i) - lo) << 2)));
+    }
+    heap.free(table);
+  } else {
+    for (let i = 0; i < n; i++) store<i32>(idx + (<usize>i << 2), classIndex(classes, c, f64At(y, i)));
+  }
+}
+
+/**
+ * Confusion counts: out[t * c + p] (f64, c*c) counts rows with true class t and
+ * predicted class p; classes are the c sorted classes covering both columns.
+ */
+export function confusion(yTrue: usize, yPred: usize, n: i32, classes: usize, c: i32, out: usize): void {
+  memory.fill(out, 0, <usize>c * <usize>c << 3);
+  // Binary {0, 1}, the common case, needs no lookup at all.
+  if (c <= 2 && f64At(classes, 0) == 0.0 && f64At(classes, c - 1) <= 1.0) {
+    let tp = 0, fp = 0, fn = 0;
+    for (let i = 0; i < n; i++) {
+      const t = <i32>f64At(yTrue, i);
+      const p = <i32>f64At(yPred, i);
+      tp += t & p;
+      fp += p & ~t;
+      fn += t & ~p;
+    }
+    const tn = n - tp - fp - fn;
+    if (c == 1) { store<f64>(out, <f64>tn); return; }
+    store<f64>(out, <f64>tn);
+    store<f64>(out + 8, <f64>fp);
+    store<f64>(out + 16, <f64>fn);
+    store<f64>(out + 24, <f64>tp);
+    return;
+  }
+  const ti = heap.alloc(<usize>n << 3);
+  const pi = ti + (<usize>n << 2);
+  labelIndices(yTrue, n, classes, c, ti);
+  labelIndices(yPred, n, classes, c, pi);
+  const counts = heap.alloc(<usize>c * <usize>c << 2);
+  memory.fill(counts, 0, <usize>c * <usize>c << 2);
+  for (let i = 0; i < n; i++) {
+    const cell = counts + ((<usize>load<i32>(ti + (<usize>i << 2)) * <usize>c + <usize>load<i32>(pi + (<usize>i << 2))) << 2);
+    store<i32>(cell, load<i32>(cell) + 1);
+  }
+  for (let j = 0; j < c * c; j++) store<f64>(out + (<usize>j << 3), <f64>load<i32>(counts + (<usize>j << 2)));
+  heap.free(counts);
+  heap.free(ti);
+}
+
+/**
+ * For binary labels y in {0, 1} and scores p, counts at each of k thresholds
+ * (predict 1 when p >= threshold): out[3j] = tp, out[3j+1] = fp, out[3j+2] = fn.
+ */
+export function thresholdCounts(y: usize, p: usize, n: i32, thr: usize, k: i32, out: usize): void {
+  memory.fill(out, 0, <usize>k * 24);
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += <i32>f64At(y, i);
+  for (let j = 0; j < k; j++) {
+    const t = f64At(thr, j);
+    let tp = 0, fp = 0;
+    for (let i = 0; i < n; i++) {
+      const hit = <i32>(f64At(p, i) >= t);
+      const yi = <i32>f64At(y, i);
+      tp += hit & yi;
+      fp += hit & (yi ^ 1);
+    }
+    store<f64>(out + (<usize>j * 24), <f64>tp);
+    store<f64>(out + (<usize>j * 24) + 8, <f64>fp);
+    store<f64>(out + (<usize>j * 24) + 16, <f64>(positives - tp));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Exact AUC-ROC and average precision.
+//
+// Instead of sorting (score, label) pairs, the scores of positives and of
+// negatives are sorted separately as packed u64 keys; walking both from the top
+// visits every distinct threshold once with its tp and fp counts. The ROC area
+// is accumulated in integers (sum of dFP * (TP_prev + TP) <= 2 * P * N, exact
+// in f64 below 2^53) and divided once, so it is the correctly rounded value.
+
+/** Results of rankBinary, read by TypeScript at out[0..4]. */
+// out[0] = positives, out[1] = negatives, out[2] = AUC (NaN without both
+// classes), out[3] = average precision (NaN without positives), out[4] = number
+// of distinct thresholds.
+
+/**
+ * Splits the keys of n scores by label (classOf(i) == target is positive):
+ * positives' keys at keys[0..P), negatives' at keys[P..n). Returns P.
+ */
+function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, keys: usize): i32 {
+  let pos = 0;
+  let neg = n - 1;
+  for (let i = 0; i < n; i++) {
+    const k = toKey(load<f64>(score + (<usize>i * <usize>stride << 3)));
+    const isPos = yIsIndex ? load<i32>(y + (<usize>i << 2)) == target : f64At(y, i) == 1.0;
+    if (isPos) { store<u64>(keys + (<usize>pos << 3), k); pos++; }
+    else { store<u64>(keys + (<usize>neg << 3), k); neg--; }
+  }
+  return pos;
+}
+
+/**
+ * Walks the sorted positive keys pk[0..P) and negative keys nk[0..N) from the
+ * largest threshold down. With curve != 0 writes thresholds, tps and fps
+ * (f64) at curve, curve + 8n, curve + 16n. Writes out[0..4] as documented above.
+ */
+function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, cap: i32): void {
+  let i = p - 1;
+  let j = nn - 1;
+  let tp = 0;
+  let fp = 0;
+  let area: f64 = 0;
+  const ap = new Sum();
+  let steps = 0;
+  while (i >= 0 || j >= 0) {
+    const kp = i >= 0 ? load<u64>(pk + (<usize>i << 3)) : 0;
+    const kn = j >= 0 ? load<u64>(nk + (<usize>j << 3)) : 0;
+    const k = i >= 0 && (j < 0 || kp >= kn) ? kp : kn;
+    const tp0 = tp;
+    const fp0 = fp;
+    while (i >= 0 && load<u64>(pk + (<usize>i << 3)) == k) { tp++; i--; }
+    while (j >= 0 && load<u64>(nk + (<usize>j << 3)) == k) { fp++; j--; }
+    area += <f64>(fp - fp0) * <f64>(tp + tp0);
+    if (tp != tp0) ap.add(<f64>(tp - tp0) * (<f64>tp / <f64>(tp + fp)));
+    if (curve != 0) {
+      store<f64>(curve + (<usize>steps << 3), fromKey(k));
+      store<f64>(curve + (<usize>(cap + steps) << 3), <f64>tp);
+      store<f64>(curve + (<usize>(2 * cap + steps) << 3), <f64>fp);
+    }
+    steps++;
+  }
+  store<f64>(out, <f64>p);
+  store<f64>(out + 8, <f64>nn);
+  store<f64>(out + 16, p > 0 && nn > 0 ? area / (2.0 * <f64>p * <f64>nn) : NaN);
+  store<f64>(out + 24, p > 0 ? ap.value / <f64>p : NaN);
+  store<f64>(out + 32, <f64>steps);
+}
+
+function rankColumn(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, out: usize, curve: usize): void {
+  const keys = heap.alloc(<usize>n << 4);
+  const tmp = keys + (<usize>n << 3);
+  const p = splitKeys(score, stride, y, yIsIndex, target, n, keys);
+  // The negatives were written from the back; their order does not matter.
+  const pk = radixSortU64(keys, tmp, p);
+  const nk = radixSortU64(keys + (<usize>p << 3), tmp + (<usize>p << 3), n - p);
+  walk(pk, p, nk, n - p, out, curve, n);
+  heap.free(keys);
+}
+
+/**
+ * AUC-ROC and average precision for labels y in {0, 1} (f64) and scores
+ * (f64); out as documented above. With curve != 0 (3n f64) also writes the
+ * distinct thresholds (descending) with cumulative tps and fps, like
+ * scikit-learn's _binary_clf_curve.
+ */
+export function rankBinary(score: usize, y: usize, n: i32, out: usize, curve: usize): void {
+  rankColumn(score, 1, y, false, 1, n, out, curve);
+}
+
+/**
+ * One-vs-rest AUC for each of c classes: scores is an n x c row-major matrix,
+ * yIdx the true class index (i32) of each row. out[5j..5j+4] holds class j's
+ * rankBinary results.
+ */
+export function rankOneVsRest(scores: usize, yIdx: usize, n: i32, c: i32, out: usize): void {
+  for (let j = 0; j < c; j++) {
+    rankColumn(scores + (<usize>j << 3), c, yIdx, true, j, n, out + (<usize>j * 40), 0);
+  }
+}

@@ -1,0 +1,22 @@
+// Input checks, one pass each, reporting the first offending index so that the
+// TypeScript layer can name the element in its error message.
+
+/** What a column must satisfy. Mirrored by `Check` in src/core/exports.ts. */
+export const CHECK_FINITE: i32 = 0;
+export const CHECK_INTEGER: i32 = 1;
+export const CHECK_UNIT: i32 = 2;
+export const CHECK_NON_NEGATIVE: i32 = 3;
+
+/** Index of the first of n f64 at ptr failing `check`, or -1 if all pass. */
+export function firstInvalid(ptr: usize, n: i32, check: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const x = load<f64>(ptr + (<usize>i << 3));
+    let ok: bool;
+    if (check == CHECK_FINITE) ok = isFinite(x);
+    else if (check == CHECK_INTEGER) ok = isFinite(x) && Math.floor(x) == x && Math.abs(x) <= 9007199254740991.0;
+    else if (check == CHECK_UNIT) ok = x >= 0.0 && x <= 1.0;
+    else ok = isFinite(x) && x >= 0.0;
+    if (!ok) return i;
+  }
+  return -1;
+}

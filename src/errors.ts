@@ -1,0 +1,49 @@
+// Every error modelwatch throws. Each class has a stable `name` and each error
+// a stable `code`, because comlink carries only name, message and stack across
+// a worker boundary: callers switch on these, never on message text.
+
+/** Stable machine-readable error codes. */
+export type ErrorCode =
+  | 'NOT_INITIALIZED'
+  | 'WASM_LOAD_FAILED'
+  | 'KERNEL_ABORTED'
+  | 'EMPTY_INPUT'
+  | 'LENGTH_MISMATCH'
+  | 'NOT_NUMERIC'
+  | 'NON_FINITE'
+  | 'NEGATIVE_VALUE'
+  | 'PROBABILITY_OUT_OF_RANGE'
+  | 'NON_INTEGER_LABEL'
+  | 'NOT_BINARY'
+  | 'TOO_MANY_CLASSES'
+  | 'SHAPE_MISMATCH'
+  | 'INVALID_K'
+  | 'TOO_FEW_VALUES'
+  | 'INVALID_OPTION';
+
+/** Base class: every modelwatch error is one of these. */
+export class ModelwatchError extends Error {
+  override name = 'ModelwatchError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** An argument was rejected. `argument` names it (e.g. `yProb[12]`). */
+export class InputError extends ModelwatchError {
+  override name = 'InputError';
+  readonly argument: string;
+
+  constructor(code: ErrorCode, argument: string, message: string) {
+    super(code, `${argument}: ${message}`);
+    this.argument = argument;
+  }
+}
+
+/** The library was used in a state that does not allow the call. */
+export class StateError extends ModelwatchError {
+  override name = 'StateError';
+}

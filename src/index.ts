@@ -1,0 +1,7 @@
+// modelwatch: in-process model performance monitoring.
+export { init, isInitialized } from './core/wasm.js';
+export type { WasmSource } from './core/wasm.js';
+export type { Numbers } from './core/input.js';
+export * from './metrics/index.js';
+export { ModelwatchError, InputError, StateError } from './errors.js';
+export type { ErrorCode } from './errors.js';

@@ -1,0 +1,60 @@
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+// Browser tests run in a real headless Chromium. Debian's /usr/bin/chromium
+// is the default (CI installs it); MODELWATCH_CHROMIUM points elsewhere, and an
+// empty value lets Playwright use its own downloaded browser.
+const chromium = process.env.MODELWATCH_CHROMIUM ?? '/usr/bin/chromium';
+
+const browserArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+// Suites under test/shared run in both Node and Chromium; test/node and
+// test/browser hold what only makes sense in one of them.
+// .ci/run asks for a JSON report to count passed and failed tests.
+const jsonReport = process.env.MODELWATCH_VITEST_JSON;
+
+export default defineConfig({
+  server: { fs: { strict: false } },
+  test: {
+    reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/shared/**/*.test.ts', 'test/node/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: {
+                ...(chromium ? { executablePath: chromium } : {}),
+                args: browserArgs,
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
