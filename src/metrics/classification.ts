@@ -227,6 +227,20 @@ function rankBinary(s: Scope, sPtr: number, yPtr: number, n: number, curve: numb
   return { positives, negatives, auc, ap, steps, warnings };
 }
 
+/**
+ * Exact AUC-ROC (sklearn's roc_auc_score) and average precision
+ * (average_precision_score) of binary labels {0, 1} and finite scores, from
+ * one sort. With only one class present, AUC is NaN (and so is average
+ * precision without positives), with a ONE_CLASS warning.
+ */
+export function scoreMetrics(yTrue: Numbers, yScore: Numbers): { aucRoc: number; averagePrecision: number; positives: number; negatives: number; warnings: MetricWarning[] } {
+  return withScope((s) => {
+    const [yPtr, sPtr, n] = binaryInputs(s, yTrue, yScore, Check.Finite);
+    const r = rankBinary(s, sPtr, yPtr, n, 0);
+    return { aucRoc: r.auc, averagePrecision: r.ap, positives: r.positives, negatives: r.negatives, warnings: r.warnings };
+  });
+}
+
 /** Validates binary labels and finite scores of equal, non-zero length. */
 function binaryInputs(s: Scope, yTrue: Numbers, yScore: Numbers, kind: Check): [number, number, number] {
   const t = numbers(yTrue, 'yTrue');

@@ -1,5 +1,5 @@
 // The public metric functions: the API people call directly.
-export { classificationMetrics, thresholdMetrics, rocCurve, precisionRecallCurve, fromConfusion, MAX_CLASSES } from './classification.js';
+export { classificationMetrics, scoreMetrics, thresholdMetrics, rocCurve, precisionRecallCurve, fromConfusion, MAX_CLASSES } from './classification.js';
 export type { Scores } from './classification.js';
 export { regressionMetrics, regressionMetricsBySegment } from './regression.js';
 export type { Segment } from './regression.js';
