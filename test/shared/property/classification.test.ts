@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  classificationMetrics, init, precisionRecallCurve, rocCurve, thresholdMetrics,
+  classificationMetrics, init, precisionRecallCurve, rocCurve, scoreMetrics, thresholdMetrics,
 } from '../../../src/index.js';
 import * as o from '../../support/oracle.js';
 import { binaryRows, close, closeAll, col, gridProb, permute, runs, twoClassRows } from './helpers.js';
@@ -118,6 +118,19 @@ describe('binary AUC and average precision', () => {
       close(b.aucRoc, a.aucRoc!, 1e-12, 'aucRoc');
       close(b.averagePrecision, a.averagePrecision!, 1e-12, 'averagePrecision');
     }), runs(150));
+  });
+
+  it('scoreMetrics agrees with the oracle on any finite scores', () => {
+    const rows = fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: -6, max: 6 }).map((i) => i * 1e3 / 4)), { minLength: 1, maxLength: 50 });
+    fc.assert(fc.property(rows, (rs) => {
+      const yTrue = col(rs, 0), score = col(rs, 1);
+      const r = scoreMetrics(yTrue, score);
+      const positives = yTrue.filter((y) => y === 1).length;
+      expect([r.positives, r.negatives]).toEqual([positives, yTrue.length - positives]);
+      close(r.aucRoc, o.aucPairwise(yTrue, score), 1e-12, 'aucRoc');
+      close(r.averagePrecision, o.averagePrecision(yTrue, score), 1e-12, 'averagePrecision');
+      expect(r.warnings.map((w) => w.code)).toEqual(positives === 0 || positives === yTrue.length ? ['ONE_CLASS'] : []);
+    }), runs(200));
   });
 
   it('-0 and +0 are one tied score', () => {
