@@ -19,7 +19,19 @@ export type ErrorCode =
   | 'SHAPE_MISMATCH'
   | 'INVALID_K'
   | 'TOO_FEW_VALUES'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  // [summaries] a serialized or merged summary was rejected
+  | 'INVALID_SUMMARY'
+  | 'UNSUPPORTED_VERSION'
+  | 'INCOMPATIBLE_SUMMARY'
+  | 'INVALID_ID'
+  | 'DUPLICATE_ID'
+  | 'IDS_EXHAUSTED'
+  | 'QUOTA_EXCEEDED'
+  | 'STORE_CLOSED'
+  | 'STORE_FAILED'
+  | 'VERSION_BLOCKED'
+  | 'NO_FOLD';
 
 /** Base class: every modelwatch error is one of these. */
 export class ModelwatchError extends Error {

@@ -5,3 +5,6 @@ export type { Numbers } from './core/input.js';
 export * from './metrics/index.js';
 export { ModelwatchError, InputError, StateError } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export * from './store/index.js';
+// [summaries] mergeable summaries and the exponential histogram sketch
+export * from './summary/index.js';

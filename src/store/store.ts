@@ -1,0 +1,1109 @@
+// The on-device store: prediction and label chunks in IndexedDB, one
+// transaction per batch, joined by id on read.
+//
+// Unknown prediction ids: a label is always written as it arrives (nothing is
+// dropped), and joins by id whenever its prediction is there, including a
+// prediction another tab flushes later. Labels still unmatched `pendingLabelMs`
+// after they were written are moved to the `orphans` store by
+// reconcileLabels() (run by compact()) and reported in an 'orphan-labels' event.
+// Duplicate labels are all kept: on read the greatest labeledAt wins (on a tie,
+// the later write) and the losers are counted in `duplicateLabels`.
+
+import { openDB } from 'idb';
+import type { IDBPDatabase } from 'idb';
+import type { PredictionColumns } from '../columns/index.js';
+import { InputError } from '../errors.js';
+import { StoreError, isQuotaError } from './errors.js';
+import { argsortIds, latestLabels, matchLabels, sortedHas } from './join.js';
+import {
+  ID_BLOCK,
+  NEXT_BLOCK,
+  SCHEMA_VERSION,
+  boundsOf,
+  upgrade,
+} from './schema.js';
+import type {
+  AlertRecord,
+  ChunkBounds,
+  LabelBounds,
+  LabelChunk,
+  OutboxRecord,
+  PredictionChunk,
+  PredictionExtras,
+  StoreSchema,
+  SummaryRecord,
+} from './schema.js';
+import type {
+  CompactReason,
+  CoverageWindows,
+  FoldFn,
+  LabelBatch,
+  LabeledColumns,
+  LabeledQuery,
+  PredictionBatch,
+  RangeQuery,
+  StoreEvent,
+  StoreOptions,
+} from './types.js';
+
+const DAY = 86_400_000;
+const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
+
+interface Resolved {
+  name: string;
+  factory: IDBFactory | undefined;
+  maxAgeMs: number;
+  maxRows: number;
+  pendingLabelMs: number;
+  storeFeatures: boolean;
+  durability: IDBTransactionDurability;
+  quotaCompactFraction: number;
+  blockedTimeoutMs: number;
+  fold: FoldFn | undefined;
+  onEvent: ((e: StoreEvent) => void) | undefined;
+}
+
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new InputError('INVALID_OPTION', name, `expected a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function resolve(o: StoreOptions): Resolved {
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
+    throw new InputError('INVALID_OPTION', 'name', 'expected a non-empty database name');
+  }
+  const fraction = positive(o.quotaCompactFraction, 'quotaCompactFraction', 0.25);
+  if (fraction > 1) throw new InputError('INVALID_OPTION', 'quotaCompactFraction', 'expected a share in (0, 1]');
+  if (o.fold !== undefined && typeof o.fold !== 'function') {
+    throw new InputError('INVALID_OPTION', 'fold', 'expected a function (batch) => Promise<void> | void');
+  }
+  return {
+    name: o.name ?? 'modelwatch',
+    factory: o.factory,
+    maxAgeMs: positive(o.maxAgeMs, 'maxAgeMs', 30 * DAY),
+    maxRows: positive(o.maxRows, 'maxRows', 20_000_000),
+    pendingLabelMs: positive(o.pendingLabelMs, 'pendingLabelMs', 3_600_000),
+    storeFeatures: o.storeFeatures === true,
+    durability: o.durability ?? 'default',
+    quotaCompactFraction: fraction,
+    blockedTimeoutMs: positive(o.blockedTimeoutMs, 'blockedTimeoutMs', 10_000),
+    fold: o.fold,
+    onEvent: o.onEvent,
+  };
+}
+
+/** Opens (creating or upgrading) the store's database. */
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const o = resolve(options);
+  let store: Store | undefined;
+  let db: IDBPDatabase<StoreSchema> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const opening = withFactory(o.factory, () =>
+    openDB<StoreSchema>(o.name, SCHEMA_VERSION, {
+      upgrade: (d, oldVersion, _v, tx) => upgrade(d, oldVersion, tx),
+      blocked: () => o.onEvent?.({ type: 'blocked' }),
+      // Another tab wants a newer schema: let it through at once.
+      blocking: () => {
+        if (store) store.shut('versionchange');
+        else db?.close();
+      },
+      terminated: () => store?.shut('terminated'),
+    }),
+  );
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new StoreError(
+          'VERSION_BLOCKED',
+          `opening ${o.name} v${SCHEMA_VERSION} waited ${o.blockedTimeoutMs} ms for other tabs to close older connections`,
+        ),
+      );
+      // If the open completes later, release it at once.
+      opening.then((late) => late.close(), () => undefined);
+    }, o.blockedTimeoutMs);
+  });
+  try {
+    db = await Promise.race([opening, timeout]);
+  } catch (e) {
+    if (e instanceof StoreError) throw e;
+    const name = (e as { name?: string }).name;
+    if (name === 'VersionError') {
+      throw new StoreError('VERSION_BLOCKED', `${o.name} was written by a newer schema than v${SCHEMA_VERSION}`, {
+        cause: e,
+      });
+    }
+    throw new StoreError('STORE_FAILED', `cannot open ${o.name}: ${String(e)}`, { cause: e });
+  } finally {
+    clearTimeout(timer);
+  }
+  store = new Store(db, o);
+  try {
+    store.writerBlock = await store.reserveIdBlock();
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  return store;
+}
+
+// idb's openDB uses the global indexedDB; an injected factory (e.g. in Node)
+// is installed for the duration of the open call only.
+async function withFactory<T>(factory: IDBFactory | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!factory || factory === globalThis.indexedDB) return fn();
+  const g = globalThis as { indexedDB?: IDBFactory };
+  const saved = g.indexedDB;
+  g.indexedDB = factory;
+  try {
+    return fn();
+  } finally {
+    g.indexedDB = saved;
+  }
+}
+
+interface Joined {
+  id: Float64Array;
+  timestamp: Float64Array;
+  prediction: Float64Array;
+  score: Float64Array;
+  latencyMs: Float64Array;
+  segment: Uint16Array;
+  segments: string[];
+  versionIndex: Uint16Array;
+  versions: string[];
+  labelRow: Int32Array;
+  label: Float64Array;
+  labeledAt: Float64Array;
+  givenDelay: Float64Array;
+  duplicates: number;
+}
+
+/** The on-device store. Create with openStore(). */
+export class Store {
+  /** Block whose ids key this connection's label chunks (reserved at open). */
+  writerBlock = 0;
+  private labelSeq = 0;
+  private closed: StoreEvent & { type: 'closed' } | undefined;
+  private readonly pending = new Set<Promise<unknown>>();
+  private failures: unknown[] = [];
+  private compaction: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(e: StoreEvent) => void>();
+
+  /** @internal use openStore(). */
+  constructor(
+    private readonly db: IDBPDatabase<StoreSchema>,
+    private readonly o: Resolved,
+  ) {
+    if (o.onEvent) this.listeners.add(o.onEvent);
+  }
+
+  /** Database name. */
+  get name(): string {
+    return this.o.name;
+  }
+
+  /** Whether the connection was closed (by close(), another tab's upgrade, or the browser). */
+  get isClosed(): boolean {
+    return this.closed !== undefined;
+  }
+
+  /** Adds an event listener; returns a function that removes it. */
+  subscribe(listener: (e: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Closes the connection; later calls fail with StoreError STORE_CLOSED. */
+  close(): void {
+    this.shut('close');
+  }
+
+  /** @internal */
+  shut(reason: 'versionchange' | 'terminated' | 'close'): void {
+    if (this.closed) return;
+    this.closed = { type: 'closed', reason };
+    this.db.close();
+    this.emit(this.closed);
+  }
+
+  private emit(e: StoreEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A failing listener must not break the store's own work.
+      }
+    }
+  }
+
+  private open(): IDBPDatabase<StoreSchema> {
+    if (this.closed) {
+      throw new StoreError('STORE_CLOSED', `the store ${this.o.name} was closed (${this.closed.reason})`);
+    }
+    return this.db;
+  }
+
+  /** Reserves a fresh block of 2^22 ids (for IdAllocator.create). */
+  async reserveIdBlock(): Promise<number> {
+    const tx = this.open().transaction('meta', 'readwrite', { durability: 'strict' });
+    const meta = tx.objectStore('meta');
+    const next = ((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1;
+    void meta.put(next + 1, NEXT_BLOCK);
+    await this.done(tx);
+    return next;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Writes a batch of predictions in one transaction; resolves when it is durable. */
+  putPredictions(batch: PredictionBatch): Promise<void> {
+    let chunk: PredictionChunk;
+    try {
+      this.open();
+      chunk = this.predictionChunk(batch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.track(
+      this.withQuota(async () => {
+        const tx = this.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: this.o.durability });
+        void tx.objectStore('chunks').put(chunk);
+        void tx.objectStore('chunkIndex').put(boundsOf(chunk.key, chunk.model, chunk.version, chunk.id, chunk.timestamp));
+        await this.done(tx);
+      }),
+    );
+  }
+
+  /** Writes a batch of labels in one transaction; resolves when it is durable. */
+  putLabels(batch: LabelBatch): Promise<void> {
+    let chunks: LabelChunk[];
+    try {
+      this.open();
+      chunks = this.labelChunks(batch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.track(
+      this.withQuota(async () => {
+        const tx = this.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', {
+          durability: this.o.durability,
+        });
+        const now = Date.now();
+        for (const c of chunks) {
+          void tx.objectStore('labelChunks').put(c);
+          void tx.objectStore('labelIndex').put(labelBounds(c, now));
+        }
+        await this.done(tx);
+      }),
+    );
+  }
+
+  /** Resolves when every write issued before it is durable; rejects with the first failure among them. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+    const failures = this.failures;
+    this.failures = [];
+    if (failures.length > 0) throw failures[0];
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.pending.add(p);
+    p.then(
+      () => this.pending.delete(p),
+      (e: unknown) => {
+        this.pending.delete(p);
+        this.failures.push(e);
+      },
+    );
+    return p;
+  }
+
+  private async done(tx: { done: Promise<void> }): Promise<void> {
+    try {
+      await tx.done;
+    } catch (e) {
+      throw this.wrap(e);
+    }
+  }
+
+  private wrap(e: unknown): unknown {
+    if (e instanceof StoreError || e instanceof InputError) return e;
+    if (isQuotaError(e)) {
+      return new StoreError('QUOTA_EXCEEDED', `storage quota of this origin is exhausted (${this.o.name})`, { cause: e });
+    }
+    if (this.closed) return new StoreError('STORE_CLOSED', `the store ${this.o.name} was closed`, { cause: e });
+    return new StoreError('STORE_FAILED', `IndexedDB transaction failed: ${String(e)}`, { cause: e });
+  }
+
+  // On a full disk: report, fold the oldest rows away, retry once. If that
+  // fails too, the write rejects: the caller still holds the batch.
+  private async withQuota(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      this.emit({ type: 'quota-exceeded', error: e as StoreError });
+      if (!this.o.fold) throw e;
+      await this.compact({ reason: 'quota' });
+      await write();
+    }
+  }
+
+  private predictionChunk(b: PredictionBatch): PredictionChunk {
+    if (typeof b !== 'object' || b === null) throw new InputError('NOT_NUMERIC', 'batch', 'expected PredictionColumns');
+    for (const k of ['model', 'version'] as const) {
+      if (typeof b[k] !== 'string') throw new InputError('INVALID_OPTION', `batch.${k}`, 'expected a string');
+    }
+    const n = requireF64(b.id, 'batch.id').length;
+    if (n === 0) throw new InputError('EMPTY_INPUT', 'batch.id', 'a batch needs at least one row');
+    for (const k of ['timestamp', 'prediction', 'score', 'latencyMs'] as const) {
+      if (requireF64(b[k], `batch.${k}`).length !== n) {
+        throw new InputError('LENGTH_MISMATCH', `batch.${k}`, `expected ${n} rows like batch.id`);
+      }
+    }
+    if (!(b.segment instanceof Uint16Array) || b.segment.length !== n) {
+      throw new InputError('LENGTH_MISMATCH', 'batch.segment', `expected a Uint16Array of ${n} rows`);
+    }
+    if (!Array.isArray(b.segments) || b.segments.length === 0) {
+      throw new InputError('INVALID_OPTION', 'batch.segments', "expected segment names (index 0 is '')");
+    }
+    for (let i = 0; i < n; i++) {
+      const id = b.id[i]!;
+      if (!Number.isInteger(id) || id < 0 || id > MAX_SAFE_ID) {
+        throw new InputError('INVALID_ID', `batch.id[${i}]`, `expected an integer id in [0, 2^53), got ${id}`);
+      }
+      if (!Number.isFinite(b.timestamp[i]!)) {
+        throw new InputError('NON_FINITE', `batch.timestamp[${i}]`, 'expected ms since the epoch');
+      }
+      if (b.segment[i]! >= b.segments.length) {
+        throw new InputError('INVALID_OPTION', `batch.segment[${i}]`, `index ${b.segment[i]} has no name in segments`);
+      }
+    }
+    const order = argsortIds(b.id);
+    let identity = true;
+    for (let i = 0; i < n; i++) {
+      if (order[i] !== i) identity = false;
+      if (i > 0 && b.id[order[i]!] === b.id[order[i - 1]!]) {
+        throw new InputError('DUPLICATE_ID', `batch.id[${order[i]}]`, `id ${b.id[order[i]!]} occurs twice in the batch`);
+      }
+    }
+    const pick = <T extends Float64Array | Uint16Array>(a: T): T => {
+      if (identity) return a;
+      const out = new (a.constructor as new (n: number) => T)(n);
+      for (let i = 0; i < n; i++) out[i] = a[order[i]!]!;
+      return out;
+    };
+    const id = pick(b.id);
+    const timestamp = pick(b.timestamp);
+    const chunk: PredictionChunk = {
+      ...boundsOf(id[0]!, b.model, b.version, id, timestamp),
+      id,
+      timestamp,
+      prediction: pick(b.prediction),
+      score: pick(b.score),
+      latencyMs: pick(b.latencyMs),
+      segment: pick(b.segment),
+      segments: b.segments,
+    };
+    const extras = this.extras(b.extras, n, identity ? undefined : order);
+    if (extras) chunk.extras = extras;
+    return chunk;
+  }
+
+  private extras(e: PredictionExtras | undefined, n: number, order: Uint32Array | undefined): PredictionExtras | undefined {
+    if (!e) return undefined;
+    const out: PredictionExtras = {};
+    const rowsOf = <T>(a: T[] | undefined, name: string): T[] | undefined => {
+      if (a === undefined) return undefined;
+      if (!Array.isArray(a) || a.length !== n) throw new InputError('LENGTH_MISMATCH', name, `expected ${n} rows`);
+      return order ? Array.from(order, (r) => a[r]!) : a;
+    };
+    const metadata = rowsOf(e.metadata, 'batch.extras.metadata');
+    if (metadata) out.metadata = metadata;
+    if (this.o.storeFeatures) {
+      const features = rowsOf(e.features, 'batch.extras.features');
+      if (features) out.features = features;
+    }
+    if (e.classScores) {
+      const { classes, values } = e.classScores;
+      if (!Number.isInteger(classes) || classes < 1 || !(values instanceof Float64Array) || values.length !== n * classes) {
+        throw new InputError('SHAPE_MISMATCH', 'batch.extras.classScores', `expected ${n} x classes scores`);
+      }
+      let v = values;
+      if (order) {
+        v = new Float64Array(values.length);
+        for (let i = 0; i < n; i++) v.set(values.subarray(order[i]! * classes, (order[i]! + 1) * classes), i * classes);
+      }
+      out.classScores = { classes, values: v };
+    }
+    if (e.ranked) {
+      const { offsets, items } = e.ranked;
+      if (!(offsets instanceof Uint32Array) || offsets.length !== n + 1 || offsets[n] !== items.length) {
+        throw new InputError('SHAPE_MISMATCH', 'batch.extras.ranked', `expected ${n + 1} offsets ending at items.length`);
+      }
+      if (order) {
+        const o2 = new Uint32Array(n + 1);
+        const it = new Float64Array(items.length);
+        for (let i = 0; i < n; i++) {
+          const r = order[i]!;
+          it.set(items.subarray(offsets[r]!, offsets[r + 1]!), o2[i]!);
+          o2[i + 1] = o2[i]! + offsets[r + 1]! - offsets[r]!;
+        }
+        out.ranked = { offsets: o2, items: it };
+      } else {
+        out.ranked = { offsets, items };
+      }
+    }
+    return out;
+  }
+
+  private labelChunks(b: LabelBatch): LabelChunk[] {
+    if (typeof b !== 'object' || b === null) throw new InputError('NOT_NUMERIC', 'labels', 'expected LabelColumns');
+    const n = requireF64(b.id, 'labels.id').length;
+    if (n === 0) throw new InputError('EMPTY_INPUT', 'labels.id', 'a batch needs at least one label');
+    for (const k of ['label', 'labeledAt'] as const) {
+      if (requireF64(b[k], `labels.${k}`).length !== n) {
+        throw new InputError('LENGTH_MISMATCH', `labels.${k}`, `expected ${n} rows like labels.id`);
+      }
+    }
+    const given = b.feedbackDelayMs;
+    if (given !== undefined && requireF64(given, 'labels.feedbackDelayMs').length !== n) {
+      throw new InputError('LENGTH_MISMATCH', 'labels.feedbackDelayMs', `expected ${n} rows like labels.id`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = b.id[i]!;
+      if (!Number.isInteger(id) || id < 0 || id > MAX_SAFE_ID) {
+        throw new InputError('INVALID_ID', `labels.id[${i}]`, `expected an integer id in [0, 2^53), got ${id}`);
+      }
+      if (!Number.isFinite(b.label[i]!)) throw new InputError('NON_FINITE', `labels.label[${i}]`, 'expected a finite label');
+      if (!Number.isFinite(b.labeledAt[i]!)) {
+        throw new InputError('NON_FINITE', `labels.labeledAt[${i}]`, 'expected ms since the epoch');
+      }
+    }
+    // Sorted by id and cut at id-block boundaries, so each chunk covers a
+    // narrow id range and reads fetch only the chunks near their predictions.
+    const order = argsortIds(b.id);
+    const chunks: LabelChunk[] = [];
+    let start = 0;
+    while (start < n) {
+      const block = Math.floor(b.id[order[start]!]! / ID_BLOCK);
+      let end = start + 1;
+      while (end < n && Math.floor(b.id[order[end]!]! / ID_BLOCK) === block) end++;
+      const m = end - start;
+      const c: LabelChunk = {
+        key: this.nextLabelKey(),
+        id: new Float64Array(m),
+        label: new Float64Array(m),
+        labeledAt: new Float64Array(m),
+        feedbackDelayMs: new Float64Array(m),
+      };
+      for (let i = 0; i < m; i++) {
+        const r = order[start + i]!;
+        c.id[i] = b.id[r]!;
+        c.label[i] = b.label[r]!;
+        c.labeledAt[i] = b.labeledAt[r]!;
+        c.feedbackDelayMs[i] = given ? given[r]! : NaN;
+      }
+      chunks.push(c);
+      start = end;
+    }
+    return chunks;
+  }
+
+  private nextLabelKey(): number {
+    if (this.labelSeq === ID_BLOCK) throw new StoreError('IDS_EXHAUSTED', 'reopen the store to get a fresh block for label chunk keys');
+    return this.writerBlock * ID_BLOCK + this.labelSeq++;
+  }
+
+  // ----------------------------------------------------------------- reads
+
+  /** Raw prediction chunks (with extras) overlapping [from, to), rows not trimmed to the range. */
+  async readChunks(q: RangeQuery): Promise<PredictionChunk[]> {
+    checkRange(q);
+    const tx = this.open().transaction(['chunkIndex', 'chunks'], 'readonly');
+    const bounds = await chunksInRange(tx.objectStore('chunkIndex'), q);
+    const store = tx.objectStore('chunks');
+    const chunks = await Promise.all(bounds.map((b) => store.get(b.key)));
+    return chunks.filter((c): c is PredictionChunk => c !== undefined);
+  }
+
+  /** Labeled predictions of one model in [from, to) as typed columns, with coverage counts. */
+  async readLabeled(q: LabeledQuery): Promise<LabeledColumns> {
+    const minDelay = q.minFeedbackDelayMs ?? -Infinity;
+    if (q.minFeedbackDelayMs !== undefined && !Number.isFinite(q.minFeedbackDelayMs)) {
+      throw new InputError('INVALID_OPTION', 'minFeedbackDelayMs', 'expected a finite number of ms');
+    }
+    const j = await this.join(q);
+    const n = j.id.length;
+    const delay = new Float64Array(n);
+    const keep = new Uint8Array(n);
+    let labeled = 0;
+    let eligible = 0;
+    for (let i = 0; i < n; i++) {
+      const r = j.labelRow[i]!;
+      if (r < 0) continue;
+      labeled++;
+      const g = j.givenDelay[r]!;
+      const d = g === g ? g : j.labeledAt[r]! - j.timestamp[i]!;
+      delay[i] = d;
+      if (d >= minDelay) {
+        keep[i] = 1;
+        eligible++;
+      }
+    }
+    const out: LabeledColumns = {
+      id: new Float64Array(eligible),
+      timestamp: new Float64Array(eligible),
+      prediction: new Float64Array(eligible),
+      score: new Float64Array(eligible),
+      latencyMs: new Float64Array(eligible),
+      segment: new Uint16Array(eligible),
+      segments: j.segments,
+      versionIndex: new Uint16Array(eligible),
+      versions: j.versions,
+      label: new Float64Array(eligible),
+      labeledAt: new Float64Array(eligible),
+      feedbackDelayMs: new Float64Array(eligible),
+      coverage: { predictions: n, labeled, eligible },
+      duplicateLabels: j.duplicates,
+    };
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (!keep[i]) continue;
+      const r = j.labelRow[i]!;
+      out.id[k] = j.id[i]!;
+      out.timestamp[k] = j.timestamp[i]!;
+      out.prediction[k] = j.prediction[i]!;
+      out.score[k] = j.score[i]!;
+      out.latencyMs[k] = j.latencyMs[i]!;
+      out.segment[k] = j.segment[i]!;
+      out.versionIndex[k] = j.versionIndex[i]!;
+      out.label[k] = j.label[r]!;
+      out.labeledAt[k] = j.labeledAt[r]!;
+      out.feedbackDelayMs[k] = delay[i]!;
+      k++;
+    }
+    return out;
+  }
+
+  /** Coverage (labeled / predictions) per window of `windowMs` from `from`. */
+  async coverage(q: LabeledQuery & { windowMs: number }): Promise<CoverageWindows> {
+    if (!(q.windowMs > 0)) throw new InputError('INVALID_OPTION', 'windowMs', 'expected a positive window length in ms');
+    const minDelay = q.minFeedbackDelayMs ?? -Infinity;
+    const j = await this.join(q);
+    const w = Math.max(1, Math.ceil((q.to - q.from) / q.windowMs));
+    const out: CoverageWindows = {
+      windowStart: new Float64Array(w),
+      predictions: new Uint32Array(w),
+      labeled: new Uint32Array(w),
+      ratio: new Float64Array(w),
+    };
+    for (let k = 0; k < w; k++) out.windowStart[k] = q.from + k * q.windowMs;
+    for (let i = 0; i < j.id.length; i++) {
+      const k = Math.floor((j.timestamp[i]! - q.from) / q.windowMs);
+      out.predictions[k]!++;
+      const r = j.labelRow[i]!;
+      if (r < 0) continue;
+      const g = j.givenDelay[r]!;
+      const d = g === g ? g : j.labeledAt[r]! - j.timestamp[i]!;
+      if (d >= minDelay) out.labeled[k]!++;
+    }
+    for (let k = 0; k < w; k++) out.ratio[k] = out.predictions[k] ? out.labeled[k]! / out.predictions[k]! : NaN;
+    return out;
+  }
+
+  // Reads the prediction rows in range and the label chunks whose id ranges
+  // meet theirs, in one readonly transaction, and matches each prediction to
+  // its latest label.
+  private async join(q: RangeQuery): Promise<Joined> {
+    checkRange(q);
+    const tx = this.open().transaction(['chunkIndex', 'chunks', 'labelIndex', 'labelChunks'], 'readonly');
+    const [bounds, labelCatalog] = await Promise.all([
+      chunksInRange(tx.objectStore('chunkIndex'), q),
+      tx.objectStore('labelIndex').getAll(),
+    ]);
+    const chunkStore = tx.objectStore('chunks');
+    const labelStore = tx.objectStore('labelChunks');
+    const wanted = overlapping(labelCatalog, bounds);
+    const [chunks, labels] = await Promise.all([
+      Promise.all(bounds.map((b) => chunkStore.get(b.key))),
+      Promise.all(wanted.map((b) => labelStore.get(b.key))),
+    ]);
+    const rows = gatherRows(chunks.filter((c): c is PredictionChunk => c !== undefined), q.from, q.to);
+    const l = concatLabels(labels.filter((c): c is LabelChunk => c !== undefined));
+    // Only labels of predictions in range count as duplicates here.
+    const inRange = matchLabelsAll(rows.id, l.id);
+    const sub = subsetLabels(l, inRange);
+    const winners = latestLabels(sub.id, sub.labeledAt);
+    const labelRow = matchLabels(rows.id, sub.id, winners.rows);
+    return { ...rows, labelRow, label: sub.label, labeledAt: sub.labeledAt, givenDelay: sub.feedbackDelayMs, duplicates: winners.duplicates };
+  }
+
+  // ------------------------------------------------------------- retention
+
+  /**
+   * Folds raw rows beyond retention (older than maxAgeMs, beyond maxRows, or
+   * for reason 'quota' the oldest quotaCompactFraction of them) into summaries
+   * through `fold`, then deletes them. Only one tab compacts at a time (Web
+   * Locks); rows are deleted only after `fold` resolved.
+   */
+  compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
+    const run = () => this.lock(() => this.compactNow(options.now ?? Date.now(), options.reason ?? 'retention'));
+    const p = this.compaction.then(run, run);
+    this.compaction = p.catch(() => undefined);
+    return p;
+  }
+
+  private async lock<T>(fn: () => Promise<T>): Promise<T> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return fn();
+    return locks.request(`modelwatch:${this.o.name}:compact`, fn);
+  }
+
+  private async compactNow(now: number, reason: CompactReason): Promise<{ chunks: number; rows: number; labelChunks: number }> {
+    const fold = this.o.fold;
+    if (!fold) {
+      throw new StoreError('NO_FOLD', 'compaction needs a fold function: raw rows are never deleted unsummarized');
+    }
+    await this.reconcileNow(now);
+    const catalog = await this.open().getAll('chunkIndex');
+    catalog.sort((a, b) => a.t1 - b.t1 || a.key - b.key);
+    let total = 0;
+    for (const c of catalog) total += c.rows;
+    const cutoff = now - this.o.maxAgeMs;
+    const keepRows = reason === 'quota' ? Math.floor(total * (1 - this.o.quotaCompactFraction)) : this.o.maxRows;
+    const selected: ChunkBounds[] = [];
+    let remaining = total;
+    for (const c of catalog) {
+      if (c.t1 < cutoff || remaining > keepRows) {
+        selected.push(c);
+        remaining -= c.rows;
+      } else {
+        break;
+      }
+    }
+    let rows = 0;
+    for (const b of selected) {
+      const batch = await this.foldBatch(b);
+      if (!batch) continue;
+      await fold(batch);
+      const tx = this.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
+      void tx.objectStore('chunks').delete(b.key);
+      void tx.objectStore('chunkIndex').delete(b.key);
+      await this.done(tx);
+      rows += b.rows;
+    }
+    // Labels older than retention (plus the pending period) belong to
+    // predictions that were folded above; orphans are kept as long.
+    const labelCutoff = cutoff - this.o.pendingLabelMs;
+    const oldLabels = (await this.open().getAll('labelIndex')).filter((l) => l.checked === 1 && l.maxLabeledAt < labelCutoff);
+    if (oldLabels.length > 0) {
+      const tx = this.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
+      for (const l of oldLabels) {
+        void tx.objectStore('labelChunks').delete(l.key);
+        void tx.objectStore('labelIndex').delete(l.key);
+      }
+      await this.done(tx);
+    }
+    const oldOrphans = (await this.open().getAll('orphans')).filter((o) => o.reportedAt < cutoff);
+    if (oldOrphans.length > 0) {
+      const tx = this.open().transaction('orphans', 'readwrite');
+      for (const o of oldOrphans) void tx.store.delete(o.key);
+      await this.done(tx);
+    }
+    const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
+    if (selected.length > 0 || oldLabels.length > 0) this.emit({ type: 'compacted', reason, ...result });
+    return result;
+  }
+
+  private async foldBatch(b: ChunkBounds): Promise<Parameters<FoldFn>[0] | undefined> {
+    const tx = this.open().transaction(['chunks', 'labelIndex', 'labelChunks'], 'readonly');
+    const [chunk, labelCatalog] = await Promise.all([tx.objectStore('chunks').get(b.key), tx.objectStore('labelIndex').getAll()]);
+    if (!chunk) return undefined;
+    const store = tx.objectStore('labelChunks');
+    const labels = await Promise.all(overlapping(labelCatalog, [b]).map((l) => store.get(l.key)));
+    const l = concatLabels(labels.filter((c): c is LabelChunk => c !== undefined));
+    const winners = latestLabels(l.id, l.labeledAt);
+    const row = matchLabels(chunk.id, l.id, winners.rows);
+    const n = chunk.rows;
+    const label = new Float64Array(n).fill(NaN);
+    const labeledAt = new Float64Array(n).fill(NaN);
+    const feedbackDelayMs = new Float64Array(n).fill(NaN);
+    for (let i = 0; i < n; i++) {
+      const r = row[i]!;
+      if (r < 0) continue;
+      label[i] = l.label[r]!;
+      labeledAt[i] = l.labeledAt[r]!;
+      const g = l.feedbackDelayMs[r]!;
+      feedbackDelayMs[i] = g === g ? g : l.labeledAt[r]! - chunk.timestamp[i]!;
+    }
+    const predictions: PredictionColumns = {
+      model: chunk.model,
+      version: chunk.version,
+      id: chunk.id,
+      timestamp: chunk.timestamp,
+      prediction: chunk.prediction,
+      score: chunk.score,
+      latencyMs: chunk.latencyMs,
+      segment: chunk.segment,
+      segments: chunk.segments,
+    };
+    return { predictions, label, labeledAt, feedbackDelayMs, chunkKeys: [b.key] };
+  }
+
+  /**
+   * Moves labels whose prediction id is still unknown `pendingLabelMs` after
+   * they were written to the `orphans` store and reports them in an
+   * 'orphan-labels' event. compact() runs this first.
+   */
+  reconcileLabels(options: { now?: number } = {}): Promise<{ orphans: number }> {
+    return this.lock(() => this.reconcileNow(options.now ?? Date.now()));
+  }
+
+  private async reconcileNow(now: number): Promise<{ orphans: number }> {
+    const db = this.open();
+    const due = (await db.getAllFromIndex('labelIndex', 'byChecked', 0)).filter(
+      (l) => l.createdAt <= now - this.o.pendingLabelMs,
+    );
+    if (due.length === 0) return { orphans: 0 };
+    const catalog = await db.getAll('chunkIndex');
+    catalog.sort((a, b) => a.minId - b.minId);
+    const ids = new Map<number, Float64Array>();
+    const orphanIds: number[] = [];
+    for (const entry of due) {
+      const chunk = await db.get('labelChunks', entry.key);
+      if (!chunk) continue;
+      const candidates = catalog.filter((c) => c.minId <= entry.maxId && c.maxId >= entry.minId);
+      for (const c of candidates) {
+        if (!ids.has(c.key)) {
+          const p = await db.get('chunks', c.key);
+          if (p) ids.set(c.key, p.id);
+        }
+      }
+      const keep = new Uint8Array(chunk.id.length);
+      let kept = 0;
+      for (let i = 0; i < chunk.id.length; i++) {
+        const id = chunk.id[i]!;
+        for (const c of candidates) {
+          const a = ids.get(c.key);
+          if (a && id >= c.minId && id <= c.maxId && sortedHas(a, id)) {
+            keep[i] = 1;
+            kept++;
+            break;
+          }
+        }
+      }
+      const tx = db.transaction(['labelChunks', 'labelIndex', 'orphans'], 'readwrite', { durability: 'strict' });
+      if (kept < chunk.id.length) {
+        const lost = pickRows(chunk, keep, 0);
+        void tx.objectStore('orphans').put({
+          key: chunk.key,
+          id: lost.id,
+          label: lost.label,
+          labeledAt: lost.labeledAt,
+          reason: 'unknown-id',
+          reportedAt: now,
+        });
+        for (const id of lost.id) orphanIds.push(id);
+      }
+      if (kept === 0) {
+        void tx.objectStore('labelChunks').delete(chunk.key);
+        void tx.objectStore('labelIndex').delete(chunk.key);
+      } else {
+        const rest = kept < chunk.id.length ? pickRows(chunk, keep, 1) : chunk;
+        if (rest !== chunk) void tx.objectStore('labelChunks').put(rest);
+        void tx.objectStore('labelIndex').put({ ...labelBounds(rest, entry.createdAt), checked: 1 });
+      }
+      await this.done(tx);
+    }
+    if (orphanIds.length > 0) {
+      this.emit({ type: 'orphan-labels', count: orphanIds.length, ids: Float64Array.from(orphanIds) });
+    }
+    return { orphans: orphanIds.length };
+  }
+
+  // -------------------------------------------- summaries, alerts, outbox, stats
+
+  /** Writes (replaces) a window summary. */
+  async putSummary(record: SummaryRecord): Promise<void> {
+    const tx = this.open().transaction('summaries', 'readwrite', { durability: this.o.durability });
+    void tx.store.put(record);
+    await this.done(tx);
+  }
+
+  /** Window summaries of a model version starting in [from, to). */
+  async summaries(q: { model: string; version: string; from?: number; to?: number }): Promise<SummaryRecord[]> {
+    const range = IDBKeyRange.bound([q.model, q.version, q.from ?? -Infinity], [q.model, q.version, q.to ?? Infinity, []], false, true);
+    return this.open().getAll('summaries', range);
+  }
+
+  /** Stores an alert; returns its sequence number. */
+  async addAlert(alert: AlertRecord): Promise<number> {
+    const tx = this.open().transaction('alerts', 'readwrite', { durability: this.o.durability });
+    const key = await tx.store.add({ ...alert });
+    await this.done(tx);
+    return key;
+  }
+
+  /** Alerts raised in [from, to). */
+  alerts(q: { from?: number; to?: number } = {}): Promise<AlertRecord[]> {
+    return this.open().getAllFromIndex('alerts', 'byTime', IDBKeyRange.bound(q.from ?? -Infinity, q.to ?? Infinity, false, true));
+  }
+
+  /** Queues a payload to send; returns its sequence number. */
+  async enqueue(record: Omit<OutboxRecord, 'seq' | 'attempts'>): Promise<number> {
+    const tx = this.open().transaction('outbox', 'readwrite', { durability: this.o.durability });
+    const key = await tx.store.add({ ...record, attempts: 0 });
+    await this.done(tx);
+    return key;
+  }
+
+  /** The oldest queued payloads. */
+  outbox(limit = 100): Promise<OutboxRecord[]> {
+    return this.open().getAll('outbox', undefined, limit);
+  }
+
+  /** Removes sent payloads. */
+  async acknowledge(seqs: number[]): Promise<void> {
+    const tx = this.open().transaction('outbox', 'readwrite', { durability: this.o.durability });
+    for (const s of seqs) void tx.store.delete(s);
+    await this.done(tx);
+  }
+
+  /** Counts of what the store holds. */
+  async stats(): Promise<{ chunks: number; rows: number; labelChunks: number; labels: number; pendingLabelChunks: number; orphans: number }> {
+    const db = this.open();
+    const [chunks, labels, orphans] = await Promise.all([db.getAll('chunkIndex'), db.getAll('labelIndex'), db.getAll('orphans')]);
+    return {
+      chunks: chunks.length,
+      rows: chunks.reduce((s, c) => s + c.rows, 0),
+      labelChunks: labels.length,
+      labels: labels.reduce((s, c) => s + c.rows, 0),
+      pendingLabelChunks: labels.filter((l) => l.checked === 0).length,
+      orphans: orphans.reduce((s, o) => s + o.id.length, 0),
+    };
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+function requireF64(a: unknown, name: string): Float64Array {
+  if (!(a instanceof Float64Array)) throw new InputError('NOT_NUMERIC', name, 'expected a Float64Array');
+  return a;
+}
+
+function checkRange(q: RangeQuery): void {
+  if (typeof q?.model !== 'string') throw new InputError('INVALID_OPTION', 'model', 'expected a model name');
+  if (q.version !== undefined && typeof q.version !== 'string') {
+    throw new InputError('INVALID_OPTION', 'version', 'expected a version string or undefined');
+  }
+  if (!Number.isFinite(q.from) || !Number.isFinite(q.to) || q.to < q.from) {
+    throw new InputError('INVALID_OPTION', 'from/to', `expected finite from <= to, got [${q.from}, ${q.to})`);
+  }
+}
+
+function labelBounds(c: LabelChunk, createdAt: number): LabelBounds {
+  let maxLabeledAt = -Infinity;
+  for (const t of c.labeledAt) if (t > maxLabeledAt) maxLabeledAt = t;
+  return { key: c.key, minId: c.id[0]!, maxId: c.id[c.id.length - 1]!, rows: c.id.length, createdAt, maxLabeledAt, checked: 0 };
+}
+
+type CatalogStore = {
+  index(name: 'byModel'): { getAll(range: IDBKeyRange): Promise<ChunkBounds[]> };
+};
+
+// Catalog entries of chunks of the model (version) that overlap [from, to).
+async function chunksInRange(store: CatalogStore, q: RangeQuery): Promise<ChunkBounds[]> {
+  const range =
+    q.version === undefined
+      ? IDBKeyRange.bound([q.model], [q.model, []])
+      : IDBKeyRange.bound([q.model, q.version, -Infinity], [q.model, q.version, q.to], false, true);
+  const all = await store.index('byModel').getAll(range);
+  return all.filter((b) => b.t0 < q.to && b.t1 >= q.from);
+}
+
+// Label chunks whose id range meets any of the chunks' id ranges.
+function overlapping(labels: LabelBounds[], chunks: ChunkBounds[]): LabelBounds[] {
+  if (chunks.length === 0) return [];
+  const sorted = [...chunks].sort((a, b) => a.minId - b.minId);
+  // Merge the chunks' id ranges into disjoint intervals.
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (const c of sorted) {
+    if (lo.length > 0 && c.minId <= hi[hi.length - 1]!) hi[hi.length - 1] = Math.max(hi[hi.length - 1]!, c.maxId);
+    else {
+      lo.push(c.minId);
+      hi.push(c.maxId);
+    }
+  }
+  return labels.filter((l) => {
+    // First interval ending at or after l.minId.
+    let a = 0;
+    let b = hi.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (hi[m]! < l.minId) a = m + 1;
+      else b = m;
+    }
+    return a < lo.length && lo[a]! <= l.maxId;
+  });
+}
+
+function gatherRows(
+  chunks: PredictionChunk[],
+  from: number,
+  to: number,
+): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates'> {
+  let n = 0;
+  const full: boolean[] = [];
+  for (const c of chunks) {
+    const inside = c.t0 >= from && c.t1 < to;
+    full.push(inside);
+    if (inside) n += c.rows;
+    else for (const t of c.timestamp) if (t >= from && t < to) n++;
+  }
+  const id = new Float64Array(n);
+  const timestamp = new Float64Array(n);
+  const prediction = new Float64Array(n);
+  const score = new Float64Array(n);
+  const latencyMs = new Float64Array(n);
+  const segment = new Uint16Array(n);
+  const versionIndex = new Uint16Array(n);
+  const segments: string[] = [];
+  const segmentOf = new Map<string, number>();
+  const versions: string[] = [];
+  const versionOf = new Map<string, number>();
+  let k = 0;
+  chunks.forEach((c, ci) => {
+    let v = versionOf.get(c.version);
+    if (v === undefined) {
+      v = versions.push(c.version) - 1;
+      versionOf.set(c.version, v);
+    }
+    const remap = new Uint16Array(c.segments.length);
+    let same = true;
+    c.segments.forEach((s, i) => {
+      let g = segmentOf.get(s);
+      if (g === undefined) {
+        g = segments.push(s) - 1;
+        segmentOf.set(s, g);
+      }
+      remap[i] = g;
+      if (g !== i) same = false;
+    });
+    if (full[ci]) {
+      id.set(c.id, k);
+      timestamp.set(c.timestamp, k);
+      prediction.set(c.prediction, k);
+      score.set(c.score, k);
+      latencyMs.set(c.latencyMs, k);
+      if (same) segment.set(c.segment, k);
+      else for (let i = 0; i < c.rows; i++) segment[k + i] = remap[c.segment[i]!]!;
+      versionIndex.fill(v, k, k + c.rows);
+      k += c.rows;
+      return;
+    }
+    for (let i = 0; i < c.rows; i++) {
+      const t = c.timestamp[i]!;
+      if (!(t >= from && t < to)) continue;
+      id[k] = c.id[i]!;
+      timestamp[k] = t;
+      prediction[k] = c.prediction[i]!;
+      score[k] = c.score[i]!;
+      latencyMs[k] = c.latencyMs[i]!;
+      segment[k] = remap[c.segment[i]!]!;
+      versionIndex[k] = v;
+      k++;
+    }
+  });
+  return { id, timestamp, prediction, score, latencyMs, segment, segments, versionIndex, versions };
+}
+
+interface LabelRows {
+  id: Float64Array;
+  label: Float64Array;
+  labeledAt: Float64Array;
+  feedbackDelayMs: Float64Array;
+}
+
+function concatLabels(chunks: LabelChunk[]): LabelRows {
+  // Chunk key order is write order within a writer: ties of labeledAt go to
+  // the later write.
+  chunks.sort((a, b) => a.key - b.key);
+  let n = 0;
+  for (const c of chunks) n += c.id.length;
+  const out: LabelRows = {
+    id: new Float64Array(n),
+    label: new Float64Array(n),
+    labeledAt: new Float64Array(n),
+    feedbackDelayMs: new Float64Array(n),
+  };
+  let k = 0;
+  for (const c of chunks) {
+    out.id.set(c.id, k);
+    out.label.set(c.label, k);
+    out.labeledAt.set(c.labeledAt, k);
+    out.feedbackDelayMs.set(c.feedbackDelayMs, k);
+    k += c.id.length;
+  }
+  return out;
+}
+
+// Marks label rows whose id is among the predictions' ids (1) or not (0).
+function matchLabelsAll(predIds: Float64Array, labelIds: Float64Array): Uint8Array {
+  const mark = new Uint8Array(labelIds.length);
+  const p = argsortIds(predIds);
+  const l = argsortIds(labelIds);
+  let i = 0;
+  for (let k = 0; k < l.length; k++) {
+    const id = labelIds[l[k]!]!;
+    while (i < p.length && predIds[p[i]!]! < id) i++;
+    if (i < p.length && predIds[p[i]!] === id) mark[l[k]!] = 1;
+  }
+  return mark;
+}
+
+function subsetLabels(l: LabelRows, mark: Uint8Array): LabelRows {
+  let n = 0;
+  for (const m of mark) n += m;
+  if (n === l.id.length) return l;
+  const out: LabelRows = {
+    id: new Float64Array(n),
+    label: new Float64Array(n),
+    labeledAt: new Float64Array(n),
+    feedbackDelayMs: new Float64Array(n),
+  };
+  let k = 0;
+  for (let i = 0; i < mark.length; i++) {
+    if (!mark[i]) continue;
+    out.id[k] = l.id[i]!;
+    out.label[k] = l.label[i]!;
+    out.labeledAt[k] = l.labeledAt[i]!;
+    out.feedbackDelayMs[k] = l.feedbackDelayMs[i]!;
+    k++;
+  }
+  return out;
+}
+
+function pickRows(c: LabelChunk, keep: Uint8Array, want: 0 | 1): LabelChunk {
+  const n = keep.reduce((s, v) => s + (v === want ? 1 : 0), 0);
+  const out: LabelChunk = {
+    key: c.key,
+    id: new Float64Array(n),
+    label: new Float64Array(n),
+    labeledAt: new Float64Array(n),
+    feedbackDelayMs: new Float64Array(n),
+  };
+  let k = 0;
+  for (let i = 0; i < keep.length; i++) {
+    if (keep[i] !== want) continue;
+    out.id[k] = c.id[i]!;
+    out.label[k] = c.label[i]!;
+    out.labeledAt[k] = c.labeledAt[i]!;
+    out.feedbackDelayMs[k] = c.feedbackDelayMs[i]!;
+    k++;
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+// The store's public types: what goes in, what comes out, what it reports.
+
+import type { LabelColumns, PredictionColumns } from '../columns/index.js';
+import type { PredictionExtras } from './schema.js';
+import type { StoreError } from './errors.js';
+
+/** A batch of predictions as the store takes it: the shared columns plus optional extras. */
+export interface PredictionBatch extends PredictionColumns {
+  extras?: PredictionExtras;
+}
+
+/** A batch of labels; `feedbackDelayMs` (NaN = compute as labeledAt - prediction timestamp) is optional. */
+export interface LabelBatch extends LabelColumns {
+  feedbackDelayMs?: Float64Array;
+}
+
+/** Which rows a read covers: one model (one or all versions), timestamps in [from, to). */
+export interface RangeQuery {
+  model: string;
+  /** Omit to read every version of the model. */
+  version?: string;
+  from: number;
+  to: number;
+}
+
+/** A read of labeled predictions. */
+export interface LabeledQuery extends RangeQuery {
+  /** Keep only labels that arrived at least this long after the prediction. */
+  minFeedbackDelayMs?: number;
+}
+
+/** Labeled predictions as typed columns, ready for the metric kernels. */
+export interface LabeledColumns {
+  id: Float64Array;
+  timestamp: Float64Array;
+  prediction: Float64Array;
+  score: Float64Array;
+  latencyMs: Float64Array;
+  segment: Uint16Array;
+  segments: string[];
+  /** Index into `versions` of each row's model version. */
+  versionIndex: Uint16Array;
+  versions: string[];
+  label: Float64Array;
+  labeledAt: Float64Array;
+  /** Given by the app, else labeledAt - timestamp. */
+  feedbackDelayMs: Float64Array;
+  /** Rows in range; rows with a label; rows with a label old enough (the rows returned). */
+  coverage: { predictions: number; labeled: number; eligible: number };
+  /** Labels superseded by a later label of the same prediction, among the predictions read. */
+  duplicateLabels: number;
+}
+
+/** Coverage per window of [from, to). */
+export interface CoverageWindows {
+  windowStart: Float64Array;
+  predictions: Uint32Array;
+  labeled: Uint32Array;
+  /** labeled / predictions (NaN for an empty window). */
+  ratio: Float64Array;
+}
+
+/** Raw rows handed to `fold` before they are deleted: predictions joined with their latest label (NaN where none). */
+export interface FoldBatch {
+  predictions: PredictionColumns;
+  label: Float64Array;
+  labeledAt: Float64Array;
+  feedbackDelayMs: Float64Array;
+  /** Keys of the chunks these rows come from: a fold that records them can ignore a batch it already folded. */
+  chunkKeys: number[];
+}
+
+/** Folds raw rows into window summaries; must have persisted them when it resolves. */
+export type FoldFn = (batch: FoldBatch) => Promise<void> | void;
+
+/** What the store reports to its owner. */
+export type StoreEvent =
+  | { type: 'quota-exceeded'; error: StoreError }
+  | { type: 'compacted'; reason: CompactReason; chunks: number; rows: number; labelChunks: number }
+  | { type: 'orphan-labels'; count: number; ids: Float64Array }
+  | { type: 'blocked' }
+  | { type: 'closed'; reason: 'versionchange' | 'terminated' | 'close' };
+
+/** Why a compaction ran. */
+export type CompactReason = 'retention' | 'quota';
+
+/** Options of openStore; every one has a default. */
+export interface StoreOptions {
+  /** Database name (default 'modelwatch'). */
+  name?: string;
+  /** IndexedDB implementation (default globalThis.indexedDB). */
+  factory?: IDBFactory;
+  /** Raw rows older than this are folded and deleted (default 30 days). */
+  maxAgeMs?: number;
+  /** Raw prediction rows kept at most; the oldest beyond it are folded and deleted (default 20,000,000). */
+  maxRows?: number;
+  /** How long a label for an unknown prediction id waits before it is reported as an orphan (default 1 hour). */
+  pendingLabelMs?: number;
+  /** Keep input features sent in `extras.features` (default false: they are dropped). */
+  storeFeatures?: boolean;
+  /** Transaction durability hint (default 'default'). */
+  durability?: IDBTransactionDurability;
+  /** Share of raw rows folded away when the quota runs out (default 0.25). */
+  quotaCompactFraction?: number;
+  /** How long to wait for other tabs to close old connections during an upgrade (default 10 s). */
+  blockedTimeoutMs?: number;
+  /** Folds rows into summaries before retention deletes them; without it nothing is ever deleted. */
+  fold?: FoldFn;
+  /** Receives the store's events. */
+  onEvent?: (event: StoreEvent) => void;
+}
