@@ -4,8 +4,9 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  classificationMetrics, init, latencySla, latencyStats, linearTrend, percentiles, precisionRecallCurve,
-  regressionMetrics, regressionMetricsBySegment, rocCurve, thresholdMetrics,
+  classificationMetrics, init, latencySla, latencyStats, linearTrend, ndcgAtK, percentiles, precisionAtK,
+  precisionRecallCurve, rankingMetrics, recallAtK, reciprocalRank, regressionMetrics, regressionMetricsBySegment,
+  rocCurve, thresholdMetrics,
 } from '../../../src/index.js';
 import { runs } from './helpers.js';
 
@@ -68,5 +69,19 @@ describe('typed arrays and plain arrays give identical results', () => {
       same(FLOAT_TYPES, (make) => linearTrend(make(t), { x: make(p.map((_, i) => i / 4)) }));
       same(INT_TYPES, (make) => linearTrend(make(lat)));
     }), runs(60));
+  });
+
+  it('ranking: ranked items as typed arrays, relevance as array, Set or Map of gain 1', () => {
+    const arb = fc.tuple(ints(6, 9), fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 12 }), fc.integer({ min: 1, max: 12 }));
+    fc.assert(fc.property(arb, ([rel, ranked, k]) => {
+      const forms = [rel, new Set(rel), new Map(rel.map((r) => [r, 1]))];
+      for (const relevant of forms) {
+        same(INT_TYPES, (make) => [
+          precisionAtK(relevant, make(ranked), k), recallAtK(relevant, make(ranked), k), ndcgAtK(relevant, make(ranked), k),
+          reciprocalRank(relevant, make(ranked)), rankingMetrics([{ relevant, ranked: make(ranked) }], k),
+        ]);
+        expect(ndcgAtK(relevant, ranked, k)).toBe(ndcgAtK(rel, ranked, k));
+      }
+    }), runs(100));
   });
 });
