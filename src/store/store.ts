@@ -98,7 +98,8 @@ function resolve(o: StoreOptions): Resolved {
 /** Opens (creating or upgrading) the store's database. */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const o = resolve(options);
-  let store: Store | undefined;
+  // Filled in once the connection is open; the callbacks below may fire before.
+  const holder: { store?: Store } = {};
   let db: IDBPDatabase<StoreSchema> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const opening = withFactory(o.factory, () =>
@@ -107,10 +108,10 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       blocked: () => o.onEvent?.({ type: 'blocked' }),
       // Another tab wants a newer schema: let it through at once.
       blocking: () => {
-        if (store) store.shut('versionchange');
+        if (holder.store) holder.store.shut('versionchange');
         else db?.close();
       },
-      terminated: () => store?.shut('terminated'),
+      terminated: () => holder.store?.shut('terminated'),
     }),
   );
   const timeout = new Promise<never>((_, reject) => {
@@ -139,7 +140,8 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   } finally {
     clearTimeout(timer);
   }
-  store = new Store(db, o);
+  const store = new Store(db, o);
+  holder.store = store;
   try {
     store.writerBlock = await store.reserveIdBlock();
   } catch (e) {
