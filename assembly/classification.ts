@@ -1,6 +1,7 @@
 // Classification kernels: label sets, confusion counts, threshold counts, and
 // the exact ranking metrics (AUC-ROC, average precision) and curves.
-import { toKey, fromKey, radixSortU64 } from './sort';
+import { toKey, fromKey, radixSortU64, countHigh, HIGH_COUNTS_BYTES } from './sort';
+import { BLOCK } from './sum';
 import { Sum } from './sum';
 
 /** Label ranges up to this wide are indexed by a direct table, wider ones by binary search. */
@@ -17,8 +18,10 @@ const TABLE_SPAN: f64 = 1048576.0;
 export function uniqueLabels(a: usize, na: i32, b: usize, nb: i32, out: usize, maxOut: i32): i32 {
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < na; i++) { const x = f64At(a, i); lo = min(lo, x); hi = max(hi, x); }
-  for (let i = 0; i < nb; i++) { const x = f64At(b, i); lo = min(lo, x); hi = max(hi, x); }
+  // Plain compares, not f64.min/max: those handle NaN and -0 and are slow in
+  // V8, and labels are validated integers here.
+  for (let i = 0; i < na; i++) { const x = f64At(a, i); lo = x < lo ? x : lo; hi = x > hi ? x : hi; }
+  for (let i = 0; i < nb; i++) { const x = f64At(b, i); lo = x < lo ? x : lo; hi = x > hi ? x : hi; }
   if (na + nb == 0) return 0;
   const span = hi - lo + 1;
   let count = 0;
@@ -90,29 +93,36 @@ export function labelIndices(y: usize, n: i32, classes: usize, c: i32, idx: usiz
 }
 
 /**
+ * The common case in one pass: if every label of both columns is exactly 0 or
+ * 1, writes tn, fp, fn, tp (f64) to out and returns 1; otherwise returns 0 and
+ * the caller takes the general, validating path.
+ */
+export function confusionBinary(yTrue: usize, yPred: usize, n: i32, out: usize): i32 {
+  let tp = 0, fp = 0, fn = 0;
+  let ok = true;
+  for (let i = 0; i < n; i++) {
+    const t = f64At(yTrue, i);
+    const p = f64At(yPred, i);
+    ok = ok & ((t == 0.0) | (t == 1.0)) & ((p == 0.0) | (p == 1.0));
+    const ti = <i32>(t == 1.0);
+    const pi = <i32>(p == 1.0);
+    tp += ti & pi;
+    fp += pi & (ti ^ 1);
+    fn += ti & (pi ^ 1);
+  }
+  if (!ok) return 0;
+  store<f64>(out, <f64>(n - tp - fp - fn));
+  store<f64>(out + 8, <f64>fp);
+  store<f64>(out + 16, <f64>fn);
+  store<f64>(out + 24, <f64>tp);
+  return 1;
+}
+
+/**
  * Confusion counts: out[t * c + p] (f64, c*c) counts rows with true class t and
  * predicted class p; classes are the c sorted classes covering both columns.
  */
 export function confusion(yTrue: usize, yPred: usize, n: i32, classes: usize, c: i32, out: usize): void {
-  memory.fill(out, 0, <usize>c * <usize>c << 3);
-  // Binary {0, 1}, the common case, needs no lookup at all.
-  if (c <= 2 && f64At(classes, 0) == 0.0 && f64At(classes, c - 1) <= 1.0) {
-    let tp = 0, fp = 0, fn = 0;
-    for (let i = 0; i < n; i++) {
-      const t = <i32>f64At(yTrue, i);
-      const p = <i32>f64At(yPred, i);
-      tp += t & p;
-      fp += p & ~t;
-      fn += t & ~p;
-    }
-    const tn = n - tp - fp - fn;
-    if (c == 1) { store<f64>(out, <f64>tn); return; }
-    store<f64>(out, <f64>tn);
-    store<f64>(out + 8, <f64>fp);
-    store<f64>(out + 16, <f64>fn);
-    store<f64>(out + 24, <f64>tp);
-    return;
-  }
   const ti = heap.alloc(<usize>n << 3);
   const pi = ti + (<usize>n << 2);
   labelIndices(yTrue, n, classes, c, ti);
@@ -166,19 +176,38 @@ export function thresholdCounts(y: usize, p: usize, n: i32, thr: usize, k: i32, 
 // of distinct thresholds.
 
 /**
- * Splits the keys of n scores by label (classOf(i) == target is positive):
- * positives' keys at keys[0..P), negatives' at keys[P..n). Returns P.
+ * Splits the keys of n scores by label: positives' keys at keys[0..P),
+ * negatives' at keys[P..n). With f64 labels (yIsIndex false) positives are
+ * y == 1, and the pass also checks that every label is 0 or 1 and every score
+ * finite (within [0, 1] too when unit): it returns -1 on any failure, leaving
+ * the precise error to the caller's validating path. Returns P otherwise.
  */
-function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, keys: usize): i32 {
+function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, keys: usize, unit: bool, counts: usize): i32 {
   let pos = 0;
   let neg = n - 1;
+  let ok = true;
+  const lo = unit ? 0.0 : -Infinity;
+  const hi = unit ? 1.0 : Infinity;
+  const negCounts = counts + HIGH_COUNTS_BYTES;
   for (let i = 0; i < n; i++) {
-    const k = toKey(load<f64>(score + (<usize>i * <usize>stride << 3)));
-    const isPos = yIsIndex ? load<i32>(y + (<usize>i << 2)) == target : f64At(y, i) == 1.0;
-    if (isPos) { store<u64>(keys + (<usize>pos << 3), k); pos++; }
-    else { store<u64>(keys + (<usize>neg << 3), k); neg--; }
+    const x = load<f64>(score + (<usize>i * <usize>stride << 3));
+    const k = toKey(x);
+    let isPos: bool;
+    if (yIsIndex) {
+      isPos = load<i32>(y + (<usize>i << 2)) == target;
+    } else {
+      const t = f64At(y, i);
+      isPos = t == 1.0;
+      ok = ok & (isPos | (t == 0.0)) & (x >= lo) & (x <= hi) & (x - x == 0.0);
+    }
+    // Branch-free: labels are unpredictable, so write both slots and advance one.
+    store<u64>(keys + (<usize>pos << 3), k);
+    store<u64>(keys + (<usize>neg << 3), k);
+    pos += <i32>isPos;
+    neg -= <i32>!isPos;
+    countHigh(select<usize>(counts, negCounts, isPos), k);
   }
-  return pos;
+  return ok ? pos : -1;
 }
 
 /**
@@ -189,21 +218,26 @@ function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: 
 function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, cap: i32): void {
   let i = p - 1;
   let j = nn - 1;
+  // Keys of finite scores are never 0, so 0 marks an exhausted side.
+  let kp: u64 = i >= 0 ? load<u64>(pk + (<usize>i << 3)) : 0;
+  let kn: u64 = j >= 0 ? load<u64>(nk + (<usize>j << 3)) : 0;
   let tp = 0;
   let fp = 0;
   let area: f64 = 0;
   const ap = new Sum();
+  let apBlock: f64 = 0;
+  let inBlock = 0;
   let steps = 0;
-  while (i >= 0 || j >= 0) {
-    const kp = i >= 0 ? load<u64>(pk + (<usize>i << 3)) : 0;
-    const kn = j >= 0 ? load<u64>(nk + (<usize>j << 3)) : 0;
-    const k = i >= 0 && (j < 0 || kp >= kn) ? kp : kn;
+  while ((kp | kn) != 0) {
+    const k = kp >= kn ? kp : kn;
     const tp0 = tp;
     const fp0 = fp;
-    while (i >= 0 && load<u64>(pk + (<usize>i << 3)) == k) { tp++; i--; }
-    while (j >= 0 && load<u64>(nk + (<usize>j << 3)) == k) { fp++; j--; }
+    while (kp == k) { tp++; i--; kp = i >= 0 ? load<u64>(pk + (<usize>i << 3)) : 0; }
+    while (kn == k) { fp++; j--; kn = j >= 0 ? load<u64>(nk + (<usize>j << 3)) : 0; }
     area += <f64>(fp - fp0) * <f64>(tp + tp0);
-    if (tp != tp0) ap.add(<f64>(tp - tp0) * (<f64>tp / <f64>(tp + fp)));
+    // Recall step times precision; 0 when no positive sits at this threshold.
+    apBlock += <f64>(tp - tp0) * (<f64>tp / <f64>(tp + fp));
+    if (++inBlock == BLOCK) { ap.add(apBlock); apBlock = 0; inBlock = 0; }
     if (curve != 0) {
       store<f64>(curve + (<usize>steps << 3), fromKey(k));
       store<f64>(curve + (<usize>(cap + steps) << 3), <f64>tp);
@@ -211,6 +245,7 @@ function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, c
     }
     steps++;
   }
+  ap.add(apBlock);
   store<f64>(out, <f64>p);
   store<f64>(out + 8, <f64>nn);
   store<f64>(out + 16, p > 0 && nn > 0 ? area / (2.0 * <f64>p * <f64>nn) : NaN);
@@ -218,25 +253,32 @@ function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, c
   store<f64>(out + 32, <f64>steps);
 }
 
-function rankColumn(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, out: usize, curve: usize): void {
+function rankColumn(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, out: usize, curve: usize, unit: bool): i32 {
   const keys = heap.alloc(<usize>n << 4);
   const tmp = keys + (<usize>n << 3);
-  const p = splitKeys(score, stride, y, yIsIndex, target, n, keys);
-  // The negatives were written from the back; their order does not matter.
-  const pk = radixSortU64(keys, tmp, p);
-  const nk = radixSortU64(keys + (<usize>p << 3), tmp + (<usize>p << 3), n - p);
-  walk(pk, p, nk, n - p, out, curve, n);
+  // Histograms of positives' and negatives' keys, built while splitting.
+  const counts = heap.alloc(HIGH_COUNTS_BYTES << 1);
+  memory.fill(counts, 0, HIGH_COUNTS_BYTES << 1);
+  const p = splitKeys(score, stride, y, yIsIndex, target, n, keys, unit, counts);
+  if (p >= 0) {
+    const pk = radixSortU64(keys, tmp, p, counts);
+    const nk = radixSortU64(keys + (<usize>p << 3), tmp + (<usize>p << 3), n - p, counts + HIGH_COUNTS_BYTES);
+    walk(pk, p, nk, n - p, out, curve, n);
+  }
+  heap.free(counts);
   heap.free(keys);
+  return p >= 0 ? 1 : 0;
 }
 
 /**
- * AUC-ROC and average precision for labels y in {0, 1} (f64) and scores
- * (f64); out as documented above. With curve != 0 (3n f64) also writes the
- * distinct thresholds (descending) with cumulative tps and fps, like
- * scikit-learn's _binary_clf_curve.
+ * AUC-ROC and average precision for labels y (f64) and scores (f64); out as
+ * documented above. With curve != 0 (3n f64) also writes the distinct
+ * thresholds (descending) with cumulative tps and fps, like scikit-learn's
+ * _binary_clf_curve. Returns 0 without writing anything if a label is not 0
+ * or 1 or a score is not finite (not in [0, 1] when unit != 0), else 1.
  */
-export function rankBinary(score: usize, y: usize, n: i32, out: usize, curve: usize): void {
-  rankColumn(score, 1, y, false, 1, n, out, curve);
+export function rankBinary(score: usize, y: usize, n: i32, out: usize, curve: usize, unit: i32): i32 {
+  return rankColumn(score, 1, y, false, 1, n, out, curve, unit != 0);
 }
 
 /**
@@ -246,6 +288,6 @@ export function rankBinary(score: usize, y: usize, n: i32, out: usize, curve: us
  */
 export function rankOneVsRest(scores: usize, yIdx: usize, n: i32, c: i32, out: usize): void {
   for (let j = 0; j < c; j++) {
-    rankColumn(scores + (<usize>j << 3), c, yIdx, true, j, n, out + (<usize>j * 40), 0);
+    rankColumn(scores + (<usize>j << 3), c, yIdx, true, j, n, out + (<usize>j * 40), 0, false);
   }
 }

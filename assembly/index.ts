@@ -13,8 +13,10 @@ export function free(ptr: usize): void {
 }
 
 export { firstInvalid } from './validate';
-export { uniqueLabels, labelIndices, confusion, thresholdCounts, rankBinary, rankOneVsRest } from './classification';
+export { uniqueLabels, labelIndices, confusionBinary, confusion, thresholdCounts, rankBinary, rankOneVsRest } from './classification';
 export { regression } from './regression';
 export { latency, quantiles } from './latency';
 export { ranking } from './ranking';
 export { linregress } from './trend';
+// [summaries] exponential histogram insert
+export { sketchInsert } from './sketch';

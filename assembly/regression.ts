@@ -1,7 +1,7 @@
 // Regression kernel: every scikit-learn regression metric of the spec chapter
 // in two passes plus one selection for the median absolute error.
 import { Sum, BLOCK } from './sum';
-import { selectF64 } from './sort';
+import { selectRanks } from './sort';
 
 /** numpy.finfo(float64).eps, scikit-learn's floor for |y| in MAPE. */
 const EPS: f64 = 2.220446049250313e-16;
@@ -11,8 +11,7 @@ const EPS: f64 = 2.220446049250313e-16;
 // |e|, 6 median |e|, 7 mean of y.
 
 /**
- * Regression metrics of n pairs. scratch (n f64) receives |e| and is
- * reordered by the median selection.
+ * Regression metrics of n pairs. scratch (n f64) receives |e|.
  */
 export function regression(yTrue: usize, yPred: usize, n: i32, scratch: usize, out: usize): void {
   const sAbs = new Sum();
@@ -61,12 +60,14 @@ export function regression(yTrue: usize, yPred: usize, n: i32, scratch: usize, o
   }
   // numpy's median: the middle value, or the mean of the two middle values.
   const mid = n >> 1;
-  selectF64(scratch, 0, n, mid);
-  let median = load<f64>(scratch + (<usize>mid << 3));
-  if ((n & 1) == 0) {
-    const below = maxBelow(scratch, mid);
-    median = (below + median) / 2.0;
-  }
+  const ranks = heap.alloc(8);
+  const picked = heap.alloc(16);
+  store<i32>(ranks, (n & 1) == 0 ? mid - 1 : mid);
+  store<i32>(ranks + 4, mid);
+  selectRanks(scratch, n, ranks, 2, picked);
+  const median = (n & 1) == 0 ? (load<f64>(picked) + load<f64>(picked + 8)) / 2.0 : load<f64>(picked);
+  heap.free(picked);
+  heap.free(ranks);
   store<f64>(out, sAbs.value / nf);
   store<f64>(out + 8, sSq.value / nf);
   store<f64>(out + 16, sSq.value);
@@ -75,11 +76,4 @@ export function regression(yTrue: usize, yPred: usize, n: i32, scratch: usize, o
   store<f64>(out + 40, maxAbs);
   store<f64>(out + 48, median);
   store<f64>(out + 56, mean);
-}
-
-/** Largest value in ptr[0..k), k >= 1. */
-function maxBelow(ptr: usize, k: i32): f64 {
-  let m = load<f64>(ptr);
-  for (let i = 1; i < k; i++) m = max(m, load<f64>(ptr + (<usize>i << 3)));
-  return m;
 }

@@ -2,9 +2,8 @@
 //
 // f64 keys become u64 keys whose unsigned order is the numeric order (flip all
 // bits of negatives, the sign bit of the rest; -0 is folded into +0 first so
-// that ties compare equal, as numpy's ==). An LSD radix sort on those keys does
-// 8 byte passes, skipping every pass whose byte is the same for all keys: scores
-// in [0, 1] share their top bits, so typically 5-6 passes remain.
+// that ties compare equal, as numpy's ==), sorted by radix passes (see
+// radixSortU64).
 
 /** Order-preserving map from f64 to u64 (NaN excluded by validation). */
 @inline export function toKey(x: f64): u64 {
@@ -17,130 +16,247 @@
   return reinterpret<f64>((k >> 63) != 0 ? k & 0x7fffffffffffffff : ~k);
 }
 
+/** Digit width of the radix passes over the high half of the keys. */
+const BITS: i32 = 11;
+
 /**
- * Sorts n u64 keys at keys ascending, using tmp (n u64) as scratch.
- * Returns the pointer holding the sorted keys (keys or tmp).
+ * LSD radix passes over bits fromBit..63 of n u64 keys (BITS-bit digits), using
+ * tmp (n u64) as scratch; a digit on which all keys agree costs no pass.
+ * Returns the pointer (keys or tmp) that holds the result.
  */
-export function radixSortU64(keys: usize, tmp: usize, n: i32): usize {
-  if (n < 2) return keys;
-  const counts = heap.alloc(8 * 256 * 4);
-  memory.fill(counts, 0, 8 * 256 * 4);
-  // One pass builds the histograms of all 8 bytes.
-  for (let i = 0; i < n; i++) {
-    const k = load<u64>(keys + (<usize>i << 3));
-    for (let d = 0; d < 8; d++) {
-      const c = counts + (((<usize>d << 8) + <usize>((k >> (<u64>d << 3)) & 0xff)) << 2);
-      store<i32>(c, load<i32>(c) + 1);
-    }
+function radixPasses(keys: usize, tmp: usize, n: i32, fromBit: i32, given: usize): usize {
+  const digits = (64 - fromBit + BITS - 1) / BITS;
+  const buckets = 1 << BITS;
+  const mask: u64 = <u64>(buckets - 1);
+  let counts = given;
+  if (counts == 0) {
+    const bytes = <usize>digits * <usize>buckets << 2;
+    counts = heap.alloc(bytes);
+    memory.fill(counts, 0, bytes);
+    // One read pass builds the histograms of all digits.
+    for (let i = 0; i < n; i++) histogramAdd(counts, load<u64>(keys + (<usize>i << 3)) >> <u64>fromBit, digits);
   }
   let src = keys;
   let dst = tmp;
-  for (let d = 0; d < 8; d++) {
-    const base = counts + (<usize>d << 10);
-    // Skip a byte on which all keys agree: the pass would not move anything.
-    let skip = false;
-    for (let v = 0; v < 256; v++) {
-      const c = load<i32>(base + (<usize>v << 2));
-      if (c == n) { skip = true; break; }
-      if (c != 0) break;
-    }
-    if (skip) continue;
-    // Exclusive prefix sums give each byte value its first output slot.
+  for (let d = 0; d < digits; d++) {
+    const base = counts + (<usize>d * <usize>buckets << 2);
     let total = 0;
-    for (let v = 0; v < 256; v++) {
+    let constant = false;
+    for (let v = 0; v < buckets; v++) {
       const p = base + (<usize>v << 2);
       const c = load<i32>(p);
-      store<i32>(p, total);
+      if (c == n) constant = true;
+      store<i32>(p, total); // exclusive prefix sum: first slot of each digit value
       total += c;
     }
-    const shift = <u64>d << 3;
+    if (constant) continue;
+    const shift = <u64>(fromBit + d * BITS);
     for (let i = 0; i < n; i++) {
       const k = load<u64>(src + (<usize>i << 3));
-      const p = base + (<usize>((k >> shift) & 0xff) << 2);
+      const p = base + (<usize>((k >> shift) & mask) << 2);
       const at = load<i32>(p);
       store<i32>(p, at + 1);
       store<u64>(dst + (<usize>at << 3), k);
     }
     const t = src; src = dst; dst = t;
   }
-  heap.free(counts);
+  if (given == 0) heap.free(counts);
   return src;
 }
 
-/** Sorts n f64 at ptr ascending in place (tmp: 2n u64 of scratch). */
-export function sortF64(ptr: usize, n: i32, tmp: usize): void {
-  const keys = tmp;
-  const spare = tmp + (<usize>n << 3);
-  for (let i = 0; i < n; i++) store<u64>(keys + (<usize>i << 3), toKey(load<f64>(ptr + (<usize>i << 3))));
-  const sorted = radixSortU64(keys, spare, n);
-  for (let i = 0; i < n; i++) store<f64>(ptr + (<usize>i << 3), fromKey(load<u64>(sorted + (<usize>i << 3))));
-}
+/** Bytes of the histograms for sorting the high halves of keys (radixSortU64's `counts`). */
+export const HIGH_COUNTS_BYTES: usize = <usize>((32 + BITS - 1) / BITS) << (BITS + 2);
 
-@inline function at(ptr: usize, i: i32): f64 {
-  return load<f64>(ptr + (<usize>i << 3));
-}
-
-@inline function swap(ptr: usize, i: i32, j: i32): void {
-  const a = ptr + (<usize>i << 3);
-  const b = ptr + (<usize>j << 3);
-  const t = load<f64>(a);
-  store<f64>(a, load<f64>(b));
-  store<f64>(b, t);
-}
-
-/**
- * Rearranges ptr[lo..hi) so that ptr[k] holds the value it would hold if the
- * range were sorted, smaller-or-equal values before it and larger-or-equal
- * after (quickselect, median-of-three pivot, Hoare partition). If a range
- * shrinks too slowly (adversarial input) the rest is radix-sorted, so the
- * worst case stays O(n).
- */
-export function selectF64(ptr: usize, lo: i32, hi: i32, k: i32): void {
-  let budget = 2 * (32 - clz<i32>(hi - lo)) + 8;
-  hi -= 1; // inclusive bound from here on
-  while (hi > lo) {
-    if (budget-- == 0) {
-      const len = hi - lo + 1;
-      const tmp = heap.alloc(<usize>len << 4);
-      sortF64(ptr + (<usize>lo << 3), len, tmp);
-      heap.free(tmp);
-      return;
-    }
-    if (hi - lo < 16) {
-      // Insertion sort of a small range.
-      for (let i = lo + 1; i <= hi; i++) {
-        const v = at(ptr, i);
-        let j = i - 1;
-        while (j >= lo && at(ptr, j) > v) {
-          store<f64>(ptr + (<usize>(j + 1) << 3), at(ptr, j));
-          j--;
-        }
-        store<f64>(ptr + (<usize>(j + 1) << 3), v);
-      }
-      return;
-    }
-    const mid = lo + ((hi - lo) >> 1);
-    if (at(ptr, mid) < at(ptr, lo)) swap(ptr, mid, lo);
-    if (at(ptr, hi) < at(ptr, lo)) swap(ptr, hi, lo);
-    if (at(ptr, hi) < at(ptr, mid)) swap(ptr, hi, mid);
-    const pivot = at(ptr, mid);
-    let i = lo - 1;
-    let j = hi + 1;
-    while (true) {
-      do { i++; } while (at(ptr, i) < pivot);
-      do { j--; } while (at(ptr, j) > pivot);
-      if (i >= j) break;
-      swap(ptr, i, j);
-    }
-    // Hoare: [lo..j] <= pivot <= [j+1..hi]
-    if (k <= j) hi = j;
-    else lo = j + 1;
+/** Counts the digits of k (already shifted to its first digit) into histograms. */
+@inline export function histogramAdd(counts: usize, k: u64, digits: i32): void {
+  const mask: u64 = <u64>((1 << BITS) - 1);
+  for (let d = 0; d < digits; d++) {
+    const c = counts + (((<usize>d << <usize>BITS) + <usize>((k >> <u64>(d * BITS)) & mask)) << 2);
+    store<i32>(c, load<i32>(c) + 1);
   }
 }
 
-/** Smallest value in ptr[lo..hi). */
-export function minF64(ptr: usize, lo: i32, hi: i32): f64 {
-  let m = at(ptr, lo);
-  for (let i = lo + 1; i < hi; i++) m = min(m, at(ptr, i));
-  return m;
+/** Adds key k to histograms for radixSortU64 (counts: HIGH_COUNTS_BYTES, zeroed). */
+@inline export function countHigh(counts: usize, k: u64): void {
+  histogramAdd(counts, k >> 32, (32 + BITS - 1) / BITS);
+}
+
+/** Runs this short are insertion-sorted; longer ones get radix passes. */
+const SHORT_RUN: i32 = 32;
+
+/**
+ * Sorts n u64 keys at keys ascending, using tmp (n u64) as scratch, and
+ * returns the pointer (keys or tmp) that holds the sorted keys. Callers that
+ * already pass over the keys may build the histograms on the way (countHigh)
+ * and hand them over as `counts`, saving a read pass.
+ *
+ * Sorting by the high 32 bits first takes 4 byte passes instead of 8 (fewer
+ * still when bytes are constant, as the exponent bytes of probabilities are).
+ * Keys equal in their high half then form runs, almost always of identical
+ * keys (ties) or of a few keys, ordered by insertion sort; a long run of
+ * keys differing only in their low half gets radix passes of its own, so
+ * adversarial inputs stay O(n).
+ */
+export function radixSortU64(keys: usize, tmp: usize, n: i32, counts: usize = 0): usize {
+  if (n < 2) return keys;
+  const sorted = radixPasses(keys, tmp, n, 32, counts);
+  const spare = sorted == keys ? tmp : keys;
+  let i = 0;
+  while (i < n) {
+    const first = load<u64>(sorted + (<usize>i << 3));
+    const high = first >> 32;
+    let j = i + 1;
+    let same = true; // a run of one repeated key (a tie) is already sorted
+    while (j < n) {
+      const k = load<u64>(sorted + (<usize>j << 3));
+      if (k >> 32 != high) break;
+      same = same & (k == first);
+      j++;
+    }
+    const len = j - i;
+    const run = sorted + (<usize>i << 3);
+    if (same) {
+      // nothing to do
+    } else if (len > SHORT_RUN) {
+      const done = radixPasses(run, spare + (<usize>i << 3), len, 0, 0);
+      if (done != run) memory.copy(run, done, <usize>len << 3);
+    } else if (len > 1) {
+      insertionSortU64(run, len);
+    }
+    i = j;
+  }
+  return sorted;
+}
+
+// ---------------------------------------------------------------------------
+// Selection of several order statistics at once (radix select).
+//
+// One pass histograms the keys by their top 16 varying bits; each wanted rank
+// falls in one bucket; one more pass gathers only the keys of those buckets,
+// and each gathered bucket (about n / 65536 keys for spread-out data) is
+// resolved the same way, recursively, with 16 fewer varying bits per level (at
+// most 4 levels). Cost: ~2 passes over the data, versus ~4 for sequential
+// quickselects, and no adversarial worst case.
+
+/** Buckets per level. */
+const SELECT_BITS: i32 = 16;
+/** At or below this many keys, sort them directly. */
+const SELECT_SMALL: i32 = 64;
+
+/**
+ * Writes to out[j] (f64) the value of rank ranks[j] (i32, ascending, each in
+ * [0, n)) among the n f64 at ptr, i.e. the value at that index if the values
+ * were sorted. The values are not modified.
+ */
+export function selectRanks(ptr: usize, n: i32, ranks: usize, m: i32, out: usize): void {
+  const keys = heap.alloc(<usize>n << 3);
+  let lo: u64 = u64.MAX_VALUE;
+  let hi: u64 = 0;
+  for (let i = 0; i < n; i++) {
+    const k = toKey(load<f64>(ptr + (<usize>i << 3)));
+    store<u64>(keys + (<usize>i << 3), k);
+    lo = k < lo ? k : lo;
+    hi = k > hi ? k : hi;
+  }
+  rankKeys(keys, n, lo, hi, ranks, m, out);
+  heap.free(keys);
+}
+
+function rankKeys(keys: usize, n: i32, lo: u64, hi: u64, ranks: usize, m: i32, out: usize): void {
+  if (lo == hi) {
+    for (let j = 0; j < m; j++) store<f64>(out + (<usize>j << 3), fromKey(lo));
+    return;
+  }
+  if (n <= SELECT_SMALL) {
+    insertionSortU64(keys, n);
+    for (let j = 0; j < m; j++) {
+      store<f64>(out + (<usize>j << 3), fromKey(load<u64>(keys + (<usize>load<i32>(ranks + (<usize>j << 2)) << 3))));
+    }
+    return;
+  }
+  const span = hi - lo;
+  const width = 64 - <i32>clz(span);
+  const shift: u64 = <u64>(width > SELECT_BITS ? width - SELECT_BITS : 0);
+  const nb = <i32>(span >> shift) + 1;
+  // counts[b]: keys in bucket b; then, for wanted buckets, where they gather.
+  const counts = heap.alloc(<usize>nb << 2);
+  memory.fill(counts, 0, <usize>nb << 2);
+  for (let i = 0; i < n; i++) {
+    const c = counts + (<usize>((load<u64>(keys + (<usize>i << 3)) - lo) >> shift) << 2);
+    store<i32>(c, load<i32>(c) + 1);
+  }
+  // Find each rank's bucket; buckets[j], bucketStart[j] (cumulative count
+  // before it) per rank.
+  const info = heap.alloc(<usize>m << 3);
+  let b = 0;
+  let before = 0;
+  for (let j = 0; j < m; j++) {
+    const r = load<i32>(ranks + (<usize>j << 2));
+    while (before + load<i32>(counts + (<usize>b << 2)) <= r) { before += load<i32>(counts + (<usize>b << 2)); b++; }
+    store<i32>(info + (<usize>j << 3), b);
+    store<i32>(info + (<usize>j << 3) + 4, before);
+  }
+  // Gather the keys of the wanted buckets: slot[b] = offset of bucket b in the
+  // gathered array, or -1 for buckets nobody wants.
+  const slot = heap.alloc(<usize>nb << 2);
+  memory.fill(slot, 0xff, <usize>nb << 2);
+  let total = 0;
+  for (let j = 0; j < m; j++) {
+    const wb = load<i32>(info + (<usize>j << 3));
+    if (load<i32>(slot + (<usize>wb << 2)) < 0) {
+      store<i32>(slot + (<usize>wb << 2), total);
+      total += load<i32>(counts + (<usize>wb << 2));
+    }
+  }
+  const gathered = heap.alloc(<usize>max(total, 1) << 3);
+  for (let i = 0; i < n; i++) {
+    const k = load<u64>(keys + (<usize>i << 3));
+    const p = slot + (<usize>((k - lo) >> shift) << 2);
+    const at = load<i32>(p);
+    if (at >= 0) {
+      store<u64>(gathered + (<usize>at << 3), k);
+      store<i32>(p, at + 1);
+    }
+  }
+  // Resolve each wanted bucket with the ranks that fall in it.
+  const sub = heap.alloc(<usize>m << 2);
+  let j = 0;
+  while (j < m) {
+    const wb = load<i32>(info + (<usize>j << 3));
+    const start = load<i32>(info + (<usize>j << 3) + 4);
+    let e = j;
+    while (e < m && load<i32>(info + (<usize>e << 3)) == wb) {
+      store<i32>(sub + (<usize>(e - j) << 2), load<i32>(ranks + (<usize>e << 2)) - start);
+      e++;
+    }
+    const cnt = load<i32>(counts + (<usize>wb << 2));
+    // After gathering, slot[wb] points one past the bucket's last key.
+    const base = gathered + (<usize>(load<i32>(slot + (<usize>wb << 2)) - cnt) << 3);
+    let blo: u64 = u64.MAX_VALUE;
+    let bhi: u64 = 0;
+    for (let i = 0; i < cnt; i++) {
+      const k = load<u64>(base + (<usize>i << 3));
+      blo = k < blo ? k : blo;
+      bhi = k > bhi ? k : bhi;
+    }
+    rankKeys(base, cnt, blo, bhi, sub, e - j, out + (<usize>j << 3));
+    j = e;
+  }
+  heap.free(sub);
+  heap.free(gathered);
+  heap.free(slot);
+  heap.free(info);
+  heap.free(counts);
+}
+
+function insertionSortU64(keys: usize, n: i32): void {
+  for (let a = 1; a < n; a++) {
+    const v = load<u64>(keys + (<usize>a << 3));
+    let b = a - 1;
+    while (b >= 0 && load<u64>(keys + (<usize>b << 3)) > v) {
+      store<u64>(keys + (<usize>(b + 1) << 3), load<u64>(keys + (<usize>b << 3)));
+      b--;
+    }
+    store<u64>(keys + (<usize>(b + 1) << 3), v);
+  }
 }

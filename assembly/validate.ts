@@ -9,14 +9,22 @@ export const CHECK_NON_NEGATIVE: i32 = 3;
 
 /** Index of the first of n f64 at ptr failing `check`, or -1 if all pass. */
 export function firstInvalid(ptr: usize, n: i32, check: i32): i32 {
-  for (let i = 0; i < n; i++) {
-    const x = load<f64>(ptr + (<usize>i << 3));
-    let ok: bool;
-    if (check == CHECK_FINITE) ok = isFinite(x);
-    else if (check == CHECK_INTEGER) ok = isFinite(x) && Math.floor(x) == x && Math.abs(x) <= 9007199254740991.0;
-    else if (check == CHECK_UNIT) ok = x >= 0.0 && x <= 1.0;
-    else ok = isFinite(x) && x >= 0.0;
-    if (!ok) return i;
+  // One loop per check keeps the per-element work branch-free.
+  if (check == CHECK_FINITE) {
+    for (let i = 0; i < n; i++) { const x = at(ptr, i); if (x - x != 0.0) return i; }
+  } else if (check == CHECK_INTEGER) {
+    for (let i = 0; i < n; i++) {
+      const x = at(ptr, i);
+      if (!(Math.floor(x) == x && Math.abs(x) <= 9007199254740991.0)) return i;
+    }
+  } else if (check == CHECK_UNIT) {
+    for (let i = 0; i < n; i++) { const x = at(ptr, i); if (!(x >= 0.0 && x <= 1.0)) return i; }
+  } else {
+    for (let i = 0; i < n; i++) { const x = at(ptr, i); if (!(x - x == 0.0 && x >= 0.0)) return i; }
   }
   return -1;
+}
+
+@inline function at(ptr: usize, i: i32): f64 {
+  return load<f64>(ptr + (<usize>i << 3));
 }

@@ -61,7 +61,7 @@ export function check(scope: Scope, ptr: number, n: number, kind: Check, name: s
   const value = scope.f64View()[(ptr >>> 3) + bad] ?? NaN;
   let [code, hint] = CHECK_FAILURE[kind];
   // A NaN fails every check; report it as what it is.
-  if (!Number.isFinite(value) && kind !== Check.NonNegative) [code, hint] = CHECK_FAILURE[Check.Finite];
+  if (!Number.isFinite(value)) [code, hint] = CHECK_FAILURE[Check.Finite];
   throw new InputError(code, `${name}[${bad}]`, `is ${value}; ${hint}.`);
 }
 

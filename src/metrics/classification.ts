@@ -2,7 +2,7 @@
 // confusion counts and one packed-key sort for AUC and average precision.
 import { InputError } from '../errors.js';
 import { Check } from '../core/exports.js';
-import { type Numbers, column, numbers, requireNonEmpty, requireSameLength, describe } from '../core/input.js';
+import { type Numbers, check, column, numbers, requireNonEmpty, requireSameLength, describe } from '../core/input.js';
 import { type Scope, withScope } from '../core/wasm.js';
 import type {
   ClassificationResult, ClassMetrics, MetricWarning, PrecisionRecallCurve, PrecisionRecallF1, RocCurve, ThresholdResult,
@@ -38,15 +38,14 @@ function labelSet(s: Scope, a: number, na: number, b: number, nb: number): { ptr
   return { ptr, classes: Array.from(s.readF64(ptr, c)) };
 }
 
-/** Copies and checks labels that must all be 0 or 1. */
-function binaryLabels(s: Scope, y: Numbers, name: string): number {
-  const ptr = column(s, y, Check.Integer, name);
-  const { classes } = labelSet(s, ptr, y.length, 0, 0);
+/** Checks labels (already in WASM memory) that must all be 0 or 1. */
+function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): void {
+  check(s, ptr, n, Check.Integer, name);
+  const { classes } = labelSet(s, ptr, n, 0, 0);
   const other = classes.find((c) => c !== 0 && c !== 1);
   if (other !== undefined) {
     throw new InputError('NOT_BINARY', name, `contains the label ${other}; binary metrics need labels 0 and 1 (1 = positive).`);
   }
-  return ptr;
 }
 
 /** Flattens a score matrix given as rows or as one row-major array; returns [flat, columns]. */
@@ -87,13 +86,31 @@ export function classificationMetrics(yTrue: Numbers, yPred: Numbers, yProb?: Sc
   requireNonEmpty(n, 'yTrue');
   requireSameLength(n, p.length, 'yPred', 'yTrue');
   return withScope((s) => {
-    const tPtr = column(s, t, Check.Integer, 'yTrue');
-    const pPtr = column(s, p, Check.Integer, 'yPred');
-    const { ptr: clsPtr, classes } = labelSet(s, tPtr, n, pPtr, n);
-    const c = classes.length;
-    const cmPtr = s.alloc(c * c * 8);
-    s.k.confusion(tPtr, pPtr, n, clsPtr, c, cmPtr);
-    const cells = s.readF64(cmPtr, c * c);
+    const tPtr = s.f64(t);
+    const pPtr = s.f64(p);
+    let classes: number[];
+    let cells: ArrayLike<number>;
+    let clsPtr: number;
+    const binPtr = s.alloc(4 * 8);
+    if (s.k.confusionBinary(tPtr, pPtr, n, binPtr) === 1) {
+      // Every label is 0 or 1: the one-pass kernel both validated and counted.
+      const [tn = 0, fp = 0, fn = 0, tp = 0] = s.readF64(binPtr, 4);
+      const has0 = n - tp > 0; // some row has a 0 as truth or prediction
+      const has1 = tp + fp + fn > 0;
+      classes = has0 && has1 ? [0, 1] : has1 ? [1] : [0];
+      cells = classes.length === 2 ? [tn, fp, fn, tp] : [n];
+      clsPtr = s.f64(classes);
+    } else {
+      check(s, tPtr, n, Check.Integer, 'yTrue');
+      check(s, pPtr, n, Check.Integer, 'yPred');
+      const set = labelSet(s, tPtr, n, pPtr, n);
+      classes = set.classes;
+      clsPtr = set.ptr;
+      const c = classes.length;
+      const cmPtr = s.alloc(c * c * 8);
+      s.k.confusion(tPtr, pPtr, n, clsPtr, c, cmPtr);
+      cells = s.readF64(cmPtr, c * c);
+    }
     const result = fromConfusion(classes, cells, n);
     if (yProb !== undefined) addScoreMetrics(s, result, tPtr, n, clsPtr, yProb);
     return result;
@@ -172,8 +189,10 @@ function addScoreMetrics(s: Scope, result: ClassificationResult, tPtr: number, n
     if (!binary) {
       throw new InputError('NOT_BINARY', 'yProb', `has one score per row, which needs labels 0 and 1, but the classes are ${result.classes.join(', ')}; pass an n x ${result.classes.length} probability matrix.`);
     }
-    const sPtr = column(s, flat, Check.Unit, 'yProb');
-    const r = rankBinary(s, sPtr, tPtr, n, 0);
+    const sPtr = s.f64(flat);
+    const r = rankBinary(s, sPtr, tPtr, n, 0, true);
+    // Labels are known binary here, so a refusal can only be a bad score.
+    if (r === undefined) { check(s, sPtr, n, Check.Unit, 'yProb'); throw new Error('modelwatch: rankBinary refused valid input'); }
     result.aucRoc = r.auc;
     result.averagePrecision = r.ap;
     result.warnings.push(...r.warnings);
@@ -215,10 +234,13 @@ interface Ranked {
   warnings: MetricWarning[];
 }
 
-/** Runs the AUC/AP kernel; with curve != 0 also fills the threshold curve. */
-function rankBinary(s: Scope, sPtr: number, yPtr: number, n: number, curve: number): Ranked {
+/**
+ * Runs the AUC/AP kernel (with curve != 0 also filling the threshold curve).
+ * The kernel validates as it goes; undefined means it refused the input.
+ */
+function rankBinary(s: Scope, sPtr: number, yPtr: number, n: number, curve: number, unit: boolean): Ranked | undefined {
   const out = s.alloc(5 * 8);
-  s.k.rankBinary(sPtr, yPtr, n, out, curve);
+  if (s.k.rankBinary(sPtr, yPtr, n, out, curve, unit ? 1 : 0) === 0) return undefined;
   const [positives = 0, negatives = 0, auc = NaN, ap = NaN, steps = 0] = s.readF64(out, 5);
   const warnings: MetricWarning[] = [];
   if (positives === 0 || negatives === 0) {
@@ -235,19 +257,28 @@ function rankBinary(s: Scope, sPtr: number, yPtr: number, n: number, curve: numb
  */
 export function scoreMetrics(yTrue: Numbers, yScore: Numbers): { aucRoc: number; averagePrecision: number; positives: number; negatives: number; warnings: MetricWarning[] } {
   return withScope((s) => {
-    const [yPtr, sPtr, n] = binaryInputs(s, yTrue, yScore, Check.Finite);
-    const r = rankBinary(s, sPtr, yPtr, n, 0);
+    const [yPtr, sPtr, n] = binaryInputs(s, yTrue, yScore);
+    const r = rankScores(s, yPtr, sPtr, n, 0);
     return { aucRoc: r.auc, averagePrecision: r.ap, positives: r.positives, negatives: r.negatives, warnings: r.warnings };
   });
 }
 
-/** Validates binary labels and finite scores of equal, non-zero length. */
-function binaryInputs(s: Scope, yTrue: Numbers, yScore: Numbers, kind: Check): [number, number, number] {
+/** Shape-checks binary labels and scores and copies them into WASM memory. */
+function binaryInputs(s: Scope, yTrue: Numbers, yScore: Numbers): [number, number, number] {
   const t = numbers(yTrue, 'yTrue');
   const sc = numbers(yScore, 'yScore');
   requireNonEmpty(t.length, 'yTrue');
   requireSameLength(t.length, sc.length, 'yScore', 'yTrue');
-  return [binaryLabels(s, t, 'yTrue'), column(s, sc, kind, 'yScore'), t.length];
+  return [s.f64(t), s.f64(sc), t.length];
+}
+
+/** rankBinary over finite scores, turning a refusal into the precise InputError. */
+function rankScores(s: Scope, yPtr: number, sPtr: number, n: number, curve: number): Ranked {
+  const r = rankBinary(s, sPtr, yPtr, n, curve, false);
+  if (r !== undefined) return r;
+  requireBinaryLabels(s, yPtr, n, 'yTrue');
+  check(s, sPtr, n, Check.Finite, 'yScore');
+  throw new Error('modelwatch: rankBinary refused valid input');
 }
 
 /**
@@ -257,7 +288,14 @@ function binaryInputs(s: Scope, yTrue: Numbers, yScore: Numbers, kind: Check): [
 export function thresholdMetrics(yTrue: Numbers, yProb: Numbers, thresholds: Numbers = [0.3, 0.5, 0.7]): ThresholdResult[] {
   const thr = numbers(thresholds, 'thresholds');
   return withScope((s) => {
-    const [yPtr, pPtr, n] = binaryInputs(s, yTrue, yProb, Check.Unit);
+    const t = numbers(yTrue, 'yTrue');
+    const p = numbers(yProb, 'yProb');
+    requireNonEmpty(t.length, 'yTrue');
+    requireSameLength(t.length, p.length, 'yProb', 'yTrue');
+    const n = t.length;
+    const yPtr = s.f64(t);
+    requireBinaryLabels(s, yPtr, n, 'yTrue');
+    const pPtr = column(s, p, Check.Unit, 'yProb');
     const tPtr = column(s, thr, Check.Finite, 'thresholds');
     const out = s.alloc(thr.length * 24);
     s.k.thresholdCounts(yPtr, pPtr, n, tPtr, thr.length, out);
@@ -272,9 +310,9 @@ export function thresholdMetrics(yTrue: Numbers, yProb: Numbers, thresholds: Num
 /** Distinct thresholds (descending) with cumulative tps and fps, as sklearn's _binary_clf_curve. */
 function clfCurve(yTrue: Numbers, yScore: Numbers): { thr: Float64Array; tps: Float64Array; fps: Float64Array; r: Ranked } {
   return withScope((s) => {
-    const [yPtr, sPtr, n] = binaryInputs(s, yTrue, yScore, Check.Finite);
+    const [yPtr, sPtr, n] = binaryInputs(s, yTrue, yScore);
     const curve = s.alloc(3 * n * 8);
-    const r = rankBinary(s, sPtr, yPtr, n, curve);
+    const r = rankScores(s, yPtr, sPtr, n, curve);
     const m = r.steps;
     return { thr: s.readF64(curve, m), tps: s.readF64(curve + n * 8, m), fps: s.readF64(curve + 2 * n * 8, m), r };
   });
