@@ -1,0 +1,258 @@
+// Batched insert into an exponential histogram (OpenTelemetry's
+// ExponentialHistogram, Prometheus's native histogram): bucket i at scale s
+// holds (base^i, base^(i+1)] with base = 2^(2^-s).
+//
+// The sketch's state belongs to TypeScript (src/summary/sketch.ts) so that it
+// is garbage collected, cloned and serialized like any object; a call copies
+// the populated buckets in, inserts a whole batch and leaves the result for
+// the caller to copy out. Merging and quantiles touch at most maxSize buckets
+// and stay in TypeScript.
+//
+// State block layout (f64 slots, then the bucket arrays):
+//   0 scale, 1 maxSize, 2 positive offset, 3 positive length, 4 negative
+//   offset, 5 negative length, 6 zero count, 7 count, 8-9 sum (Neumaier hi,
+//   lo), 10-11 sum of squares (hi, lo), 12 min, 13 max;
+//   then maxSize f64 positive counts from slot 16 (count k is bucket offset+k),
+//   then maxSize f64 negative counts (indexed by bucket of |x|).
+import { BLOCK } from './sum';
+
+export const SKETCH_HEADER: i32 = 16;
+/** OpenTelemetry's smallest scale: base 2^1024 puts every f64 in <= 2 buckets. */
+export const SKETCH_MIN_SCALE: i32 = -10;
+
+const MANT: u64 = 0x000fffffffffffff;
+const ONE_BITS: u64 = 0x3ff0000000000000;
+/** Scales up to this use lookup tables; finer ones (narrow data only) use log2. */
+const TABLE_MAX: i32 = 12;
+
+// Per scale s in 1..TABLE_MAX: `thresholds` has 2^s + 1 u64 where value
+// 1.M (mantissa bits M) lies above boundary 2^(k/2^s) iff M >= thresholds[k];
+// `linear` maps the top s+1 mantissa bits to the sub-bucket of the start of
+// that linear slice. Log buckets are wider than 1/2^(s+1) of an octave, so a
+// slice holds at most one boundary and one comparison finishes the index
+// (the "exponent + mantissa" approach of OTel, without a log per value).
+// Built once per scale, kept for the life of the module (about 100 KB for all).
+const thresholdTables = new StaticArray<usize>(TABLE_MAX + 1);
+const linearTables = new StaticArray<usize>(TABLE_MAX + 1);
+
+function tables(s: i32): void {
+  if (unchecked(thresholdTables[s]) != 0) return;
+  const nb = 1 << s;
+  const thr = heap.alloc(<usize>(nb + 1) << 3);
+  const lin = heap.alloc(<usize>(nb << 1) << 2);
+  store<u64>(thr, 0);
+  for (let k = 1; k < nb; k++) {
+    // A boundary 2^(k/2^s) is irrational, so no f64 equals it; pow is within
+    // an ulp, so a value within an ulp of a boundary may land next door.
+    const b = Math.pow(2.0, <f64>k / <f64>nb);
+    store<u64>(thr + (<usize>k << 3), (reinterpret<u64>(b) & MANT) + 1);
+  }
+  store<u64>(thr + (<usize>nb << 3), <u64>1 << 52);
+  let j = 0;
+  for (let r = 0; r < nb << 1; r++) {
+    const start = <u64>r << <u64>(51 - s);
+    while (j + 1 < nb && load<u64>(thr + (<usize>(j + 1) << 3)) <= start) j++;
+    store<i32>(lin + (<usize>r << 2), j);
+  }
+  unchecked(thresholdTables[s] = thr);
+  unchecked(linearTables[s] = lin);
+}
+
+/**
+ * Bucket index of a positive finite value given its bits, at scale s:
+ * ceil(log2(x) * 2^s) - 1. Subnormals go to the bucket of 2^-1022.
+ */
+@inline function indexOf(bits: u64, s: i32, thr: usize, lin: usize): i32 {
+  let e = <i32>(bits >> 52) - 1023;
+  let m = bits & MANT;
+  if (e == -1023) {
+    e = -1022;
+    m = 0;
+  }
+  if (s <= 0) return (e - <i32>(m == 0)) >> -s;
+  // An exact power of two closes the bucket below it.
+  if (m == 0) return (e << s) - 1;
+  if (s <= TABLE_MAX) {
+    let j = load<i32>(lin + (<usize>(m >> <u64>(51 - s)) << 2));
+    j += <i32>(m >= load<u64>(thr + (<usize>(j + 1) << 3)));
+    return (e << s) + j;
+  }
+  const nb = 1 << s;
+  let j = <i32>Math.floor(Math.log2(reinterpret<f64>(m | ONE_BITS)) * <f64>nb);
+  if (j < 0) j = 0;
+  if (j >= nb) j = nb - 1;
+  return (e << s) + j;
+}
+
+@inline function tableThr(s: i32): usize {
+  if (s < 1 || s > TABLE_MAX) return 0;
+  tables(s);
+  return unchecked(thresholdTables[s]);
+}
+
+@inline function tableLin(s: i32): usize {
+  if (s < 1 || s > TABLE_MAX) return 0;
+  return unchecked(linearTables[s]);
+}
+
+/** Scale reduction that makes [lo, hi] span at most maxSize buckets. */
+function reduction(lo: i32, hi: i32, maxSize: i32): i32 {
+  let d = 0;
+  while ((hi >> d) - (lo >> d) + 1 > maxSize) d++;
+  return d;
+}
+
+/** Merges the len counts at counts (bucket offset+k) down by d scales in place; returns the new offset. */
+function downscale(counts: usize, off: i32, len: i32, d: i32): i32 {
+  if (d == 0 || len == 0) return off;
+  const newOff = off >> d;
+  for (let k = 0; k < len; k++) {
+    const j = ((off + k) >> d) - newOff; // j <= k: never overwrites an unread count
+    const p = counts + (<usize>k << 3);
+    const c = load<f64>(p);
+    store<f64>(p, 0);
+    const q = counts + (<usize>j << 3);
+    store<f64>(q, load<f64>(q) + c);
+  }
+  return newOff;
+}
+
+/** Widens a side's window to [lo, hi], moving its counts; writes offset and length to the header. */
+function rebase(state: usize, counts: usize, slotOff: i32, lo: i32, hi: i32): void {
+  const off = <i32>load<f64>(state + (<usize>slotOff << 3));
+  const len = <i32>load<f64>(state + (<usize>(slotOff + 1) << 3));
+  let newLo = lo;
+  let newHi = hi;
+  if (len > 0) {
+    newLo = min(lo, off);
+    newHi = max(hi, off + len - 1);
+    const shift = off - newLo;
+    if (shift > 0) {
+      memory.copy(counts + (<usize>shift << 3), counts, <usize>len << 3);
+      memory.fill(counts, 0, <usize>shift << 3);
+    }
+    const end = shift + len;
+    const newLen = newHi - newLo + 1;
+    if (newLen > end) memory.fill(counts + (<usize>end << 3), 0, <usize>(newLen - end) << 3);
+  } else {
+    memory.fill(counts, 0, <usize>(newHi - newLo + 1) << 3);
+  }
+  store<f64>(state + (<usize>slotOff << 3), <f64>newLo);
+  store<f64>(state + (<usize>(slotOff + 1) << 3), <f64>(newHi - newLo + 1));
+}
+
+@inline function neumaier(state: usize, slot: i32, x: f64): void {
+  const p = state + (<usize>slot << 3);
+  const s = load<f64>(p);
+  const t = s + x;
+  const c = Math.abs(s) >= Math.abs(x) ? (s - t) + x : (x - t) + s;
+  store<f64>(p, t);
+  store<f64>(p + 8, load<f64>(p + 8) + c);
+}
+
+/**
+ * Inserts the n f64 at values into the sketch whose state block is at state,
+ * lowering the scale as far as needed for each sign's buckets to span at most
+ * maxSize. Returns -1, or the index of the first non-finite value (the state
+ * is then untouched).
+ */
+export function sketchInsert(state: usize, values: usize, n: i32): i32 {
+  // Pass 1: validate and find the extremes of each sign; no state changes yet.
+  let posMin = Infinity, posMax: f64 = 0, negMin = Infinity, negMax: f64 = 0;
+  let lo = Infinity, hi = -Infinity;
+  let zeros = 0;
+  for (let i = 0; i < n; i++) {
+    const x = load<f64>(values + (<usize>i << 3));
+    if (!(x - x == 0)) return i;
+    lo = min(lo, x);
+    hi = max(hi, x);
+    const a = Math.abs(x);
+    if (x > 0) {
+      posMin = min(posMin, a);
+      posMax = max(posMax, a);
+    } else if (x < 0) {
+      negMin = min(negMin, a);
+      negMax = max(negMax, a);
+    } else {
+      zeros++;
+    }
+  }
+  if (n == 0) return -1;
+  for (let b = 0; b < n; b += BLOCK) {
+    const end = min(n, b + BLOCK);
+    let s: f64 = 0, q: f64 = 0;
+    for (let i = b; i < end; i++) {
+      const x = load<f64>(values + (<usize>i << 3));
+      s += x;
+      q += x * x;
+    }
+    neumaier(state, 8, s);
+    neumaier(state, 10, q);
+  }
+  store<f64>(state + 48, load<f64>(state + 48) + <f64>zeros);
+  store<f64>(state + 56, load<f64>(state + 56) + <f64>n);
+  store<f64>(state + 96, min(load<f64>(state + 96), lo));
+  store<f64>(state + 104, max(load<f64>(state + 104), hi));
+
+  // Choose the scale: the finest at or below the current one that fits both signs.
+  let s = <i32>load<f64>(state);
+  const maxSize = <i32>load<f64>(state + 8);
+  const pos = state + (<usize>SKETCH_HEADER << 3);
+  const neg = pos + (<usize>maxSize << 3);
+  let pOff = <i32>load<f64>(state + 16), pLen = <i32>load<f64>(state + 24);
+  let nOff = <i32>load<f64>(state + 32), nLen = <i32>load<f64>(state + 40);
+  let thr = tableThr(s), lin = tableLin(s);
+  let d = 0;
+  if (posMax > 0) {
+    let a = indexOf(reinterpret<u64>(posMin), s, thr, lin), b = indexOf(reinterpret<u64>(posMax), s, thr, lin);
+    if (pLen > 0) { a = min(a, pOff); b = max(b, pOff + pLen - 1); }
+    d = max(d, reduction(a, b, maxSize));
+  }
+  if (negMax > 0) {
+    let a = indexOf(reinterpret<u64>(negMin), s, thr, lin), b = indexOf(reinterpret<u64>(negMax), s, thr, lin);
+    if (nLen > 0) { a = min(a, nOff); b = max(b, nOff + nLen - 1); }
+    d = max(d, reduction(a, b, maxSize));
+  }
+  if (s - d < SKETCH_MIN_SCALE) d = s - SKETCH_MIN_SCALE;
+  if (d > 0) {
+    s -= d;
+    store<f64>(state, <f64>s);
+    if (pLen > 0) {
+      const last = pOff + pLen - 1;
+      pOff = downscale(pos, pOff, pLen, d);
+      pLen = (last >> d) - pOff + 1;
+      store<f64>(state + 16, <f64>pOff);
+      store<f64>(state + 24, <f64>pLen);
+    }
+    if (nLen > 0) {
+      const last = nOff + nLen - 1;
+      nOff = downscale(neg, nOff, nLen, d);
+      nLen = (last >> d) - nOff + 1;
+      store<f64>(state + 32, <f64>nOff);
+      store<f64>(state + 40, <f64>nLen);
+    }
+    thr = tableThr(s);
+    lin = tableLin(s);
+  }
+  if (posMax > 0) {
+    rebase(state, pos, 2, indexOf(reinterpret<u64>(posMin), s, thr, lin), indexOf(reinterpret<u64>(posMax), s, thr, lin));
+  }
+  if (negMax > 0) {
+    rebase(state, neg, 4, indexOf(reinterpret<u64>(negMin), s, thr, lin), indexOf(reinterpret<u64>(negMax), s, thr, lin));
+  }
+  pOff = <i32>load<f64>(state + 16);
+  nOff = <i32>load<f64>(state + 32);
+
+  // Pass 2: count. Every index lies in its side's window by construction.
+  for (let i = 0; i < n; i++) {
+    const x = load<f64>(values + (<usize>i << 3));
+    if (x > 0) {
+      const p = pos + (<usize>(indexOf(reinterpret<u64>(x), s, thr, lin) - pOff) << 3);
+      store<f64>(p, load<f64>(p) + 1.0);
+    } else if (x < 0) {
+      const p = neg + (<usize>(indexOf(reinterpret<u64>(-x), s, thr, lin) - nOff) << 3);
+      store<f64>(p, load<f64>(p) + 1.0);
+    }
+  }
+  return -1;
+}
