@@ -27,6 +27,6 @@ export interface Kernels extends SketchKernels {
   regression(yTrue: number, yPred: number, n: number, scratch: number, out: number): void;
   latency(ptr: number, n: number, q: number, m: number, stats: number, qOut: number): void;
   quantiles(ptr: number, n: number, q: number, m: number, out: number): void;
-  ranking(q: number, k: number, gains: number, ideal: number, relevant: number, firstHit: number, out: number): void;
+  ranking(q: number, k: number, width: number, gains: number, ideal: number, relevant: number, firstHit: number, out: number): void;
   linregress(x: number, y: number, n: number, out: number): void;
 }

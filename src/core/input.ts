@@ -79,3 +79,12 @@ export function requireK(k: unknown): number {
   }
   return k;
 }
+
+/** An options object: undefined means defaults; anything but a plain object is rejected. */
+export function options<T extends object>(value: T | undefined, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError('INVALID_OPTION', name, `is ${describe(value)}; pass an options object or leave it out.`);
+  }
+  return value;
+}

@@ -2,7 +2,7 @@
 // confusion counts and one packed-key sort for AUC and average precision.
 import { InputError } from '../errors.js';
 import { Check } from '../core/exports.js';
-import { type Numbers, check, column, numbers, requireNonEmpty, requireSameLength, describe } from '../core/input.js';
+import { type Numbers, check, column, numbers, options as optionsOf, requireNonEmpty, requireSameLength, describe } from '../core/input.js';
 import { type Scope, withScope } from '../core/wasm.js';
 import type {
   ClassificationResult, ClassMetrics, MetricWarning, PrecisionRecallCurve, PrecisionRecallF1, RocCurve, ThresholdResult,
@@ -48,8 +48,11 @@ function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): vo
   }
 }
 
-/** Flattens a score matrix given as rows or as one row-major array; returns [flat, columns]. */
-function scoreMatrix(scores: Scores, n: number): [Numbers, number] {
+/**
+ * Flattens a score matrix given as rows or as one row-major array; returns
+ * [flat, columns, given as rows].
+ */
+function scoreMatrix(scores: Scores, n: number): [Numbers, number, boolean] {
   const first = (scores as ArrayLike<unknown>)[0];
   if (typeof first === 'object' && first !== null) {
     const rows = scores as ArrayLike<Numbers>;
@@ -61,13 +64,13 @@ function scoreMatrix(scores: Scores, n: number): [Numbers, number] {
       if (row.length !== cols) throw new InputError('SHAPE_MISMATCH', `yProb[${i}]`, `has ${row.length} scores but yProb[0] has ${cols}; every row needs one score per class.`);
       flat.set(row, i * cols);
     }
-    return [flat, cols];
+    return [flat, cols, true];
   }
   const flat = numbers(scores, 'yProb');
   if (flat.length % n !== 0) {
     throw new InputError('SHAPE_MISMATCH', 'yProb', `has ${flat.length} values for ${n} rows; pass one score per row (binary) or n x C scores.`);
   }
-  return [flat, flat.length / n];
+  return [flat, flat.length / n, false];
 }
 
 const warn = (code: MetricWarning['code'], message: string): MetricWarning => ({ code, message });
@@ -111,7 +114,7 @@ export function classificationMetrics(yTrue: Numbers, yPred: Numbers, yProb?: Sc
       s.k.confusion(tPtr, pPtr, n, clsPtr, c, cmPtr);
       cells = s.readF64(cmPtr, c * c);
     }
-    const result = fromConfusion(classes, cells, n);
+    const result = confusionResult(classes, cells, n);
     if (yProb !== undefined) addScoreMetrics(s, result, tPtr, n, clsPtr, yProb);
     return result;
   });
@@ -121,8 +124,38 @@ function isBinary(classes: readonly number[]): boolean {
   return classes.every((x) => x === 0 || x === 1);
 }
 
-/** Every count-based metric from a confusion matrix (row-major, rows true). */
-export function fromConfusion(classes: number[], cells: ArrayLike<number>, n: number): ClassificationResult {
+/**
+ * Every count-based metric of classificationMetrics from a confusion matrix:
+ * `classes` sorted ascending, `cells` row-major (rows true, columns predicted,
+ * classes.length^2 non-negative counts), `n` their total. Summaries that keep
+ * confusion counts get their metrics from here.
+ */
+export function fromConfusion(classes: ArrayLike<number>, cells: ArrayLike<number>, n: number): ClassificationResult {
+  const cls = Array.from(numbers(classes, 'classes'));
+  const counts = numbers(cells, 'cells');
+  requireNonEmpty(cls.length, 'classes');
+  const c = cls.length;
+  if (counts.length !== c * c) {
+    throw new InputError('SHAPE_MISMATCH', 'cells', `has ${counts.length} counts for ${c} classes; pass one count per (true, predicted) class pair: ${c * c} counts, rows true, columns predicted.`);
+  }
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const v = counts[i]!;
+    if (!Number.isFinite(v)) throw new InputError('NON_FINITE', `cells[${i}]`, `is ${v}; counts must be finite.`);
+    if (v < 0 || !Number.isInteger(v)) throw new InputError('NEGATIVE_VALUE', `cells[${i}]`, `is ${v}; counts must be integers >= 0.`);
+    total += v;
+  }
+  for (let i = 0; i < c; i++) {
+    if (!Number.isInteger(cls[i]) || (i > 0 && cls[i]! <= cls[i - 1]!)) {
+      throw new InputError('NON_INTEGER_LABEL', `classes[${i}]`, `is ${cls[i]}; classes must be distinct integers in ascending order.`);
+    }
+  }
+  if (n !== total) throw new InputError('LENGTH_MISMATCH', 'n', `is ${describe(n)} but the counts sum to ${total}; pass their total.`);
+  return confusionResult(cls, counts, n);
+}
+
+/** fromConfusion without the checks, for counts the kernels just produced. */
+function confusionResult(classes: number[], cells: ArrayLike<number>, n: number): ClassificationResult {
   const c = classes.length;
   const warnings: MetricWarning[] = [];
   const confusionMatrix: number[][] = [];
@@ -183,7 +216,7 @@ export function fromConfusion(classes: number[], cells: ArrayLike<number>, n: nu
 
 /** Adds AUC (and AP for binary) from scores to a result. */
 function addScoreMetrics(s: Scope, result: ClassificationResult, tPtr: number, n: number, clsPtr: number, yProb: Scores): void {
-  const [flat, cols] = scoreMatrix(yProb, n);
+  const [flat, cols, asRows] = scoreMatrix(yProb, n);
   const binary = result.truePositives !== undefined;
   if (cols === 1) {
     if (!binary) {
@@ -202,7 +235,16 @@ function addScoreMetrics(s: Scope, result: ClassificationResult, tPtr: number, n
   if (cols !== c) {
     throw new InputError('SHAPE_MISMATCH', 'yProb', `has ${cols} columns but there are ${c} classes (${result.classes.join(', ')}); pass one column per class in sorted class order.`);
   }
-  const sPtr = column(s, flat, Check.Unit, 'yProb');
+  const sPtr = s.f64(flat);
+  const bad = s.k.firstInvalid(sPtr, flat.length, Check.Unit);
+  if (bad >= 0) {
+    // Name the element as the caller passed it: yProb[row][column] for rows.
+    const value = flat[bad]!;
+    const where = asRows ? `yProb[${Math.floor(bad / cols)}][${bad % cols}]` : `yProb[${bad}]`;
+    throw Number.isFinite(value)
+      ? new InputError('PROBABILITY_OUT_OF_RANGE', where, `is ${value}; probabilities must lie in [0, 1].`)
+      : new InputError('NON_FINITE', where, `is ${value}; must be a finite number (no NaN or Infinity).`);
+  }
   const idx = s.alloc(n * 4);
   s.k.labelIndices(tPtr, n, clsPtr, c, idx);
   const out = s.alloc(c * 40);
@@ -322,8 +364,8 @@ function clfCurve(yTrue: Numbers, yScore: Numbers): { thr: Float64Array; tps: Fl
  * The ROC curve as sklearn's roc_curve (drop_intermediate=true by default):
  * collinear points are dropped, a (0, 0) point at threshold +Infinity leads.
  */
-export function rocCurve(yTrue: Numbers, yScore: Numbers, options: { dropIntermediate?: boolean } = {}): RocCurve {
-  const dropIntermediate = options.dropIntermediate ?? true;
+export function rocCurve(yTrue: Numbers, yScore: Numbers, options?: { dropIntermediate?: boolean }): RocCurve {
+  const dropIntermediate = optionsOf(options, 'options').dropIntermediate ?? true;
   if (typeof dropIntermediate !== 'boolean') throw new InputError('INVALID_OPTION', 'options.dropIntermediate', `is ${describe(dropIntermediate)}; pass true or false.`);
   const { thr, tps, fps, r } = clfCurve(yTrue, yScore);
   const m = thr.length;

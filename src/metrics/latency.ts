@@ -2,7 +2,7 @@
 // by selection in WASM.
 import { InputError } from '../errors.js';
 import { Check } from '../core/exports.js';
-import { type Numbers, column, describe, numbers, requireNonEmpty } from '../core/input.js';
+import { type Numbers, column, describe, numbers, options, requireNonEmpty } from '../core/input.js';
 import { withScope } from '../core/wasm.js';
 import type { LatencyStats, SlaResult } from './types.js';
 
@@ -72,9 +72,10 @@ function target(value: unknown, fallback: number, name: string): number {
  * Checks p50 and p99 of latencies (ms) against targets: 'ok' when both are
  * within (<=) their target, 'violation' otherwise, 'no_data' without values.
  */
-export function latencySla(values: Numbers, targets: SlaTargets = {}): SlaResult {
-  const p50Sla = target(targets.p50Ms, 50, 'targets.p50Ms');
-  const p99Sla = target(targets.p99Ms, 200, 'targets.p99Ms');
+export function latencySla(values: Numbers, targets?: SlaTargets): SlaResult {
+  const t = options(targets, 'targets');
+  const p50Sla = target(t.p50Ms, 50, 'targets.p50Ms');
+  const p99Sla = target(t.p99Ms, 200, 'targets.p99Ms');
   const v = numbers(values, 'values');
   if (v.length === 0) {
     return { status: 'no_data', p50Sla, p99Sla, p50Actual: NaN, p99Actual: NaN, p50Ok: false, p99Ok: false };

@@ -1,7 +1,7 @@
 // Ranking metrics for recommendation-style models. Item identity is resolved
 // here (items may be numbers or strings); the kernel gets per-rank gains.
 import { InputError } from '../errors.js';
-import { describe, requireK } from '../core/input.js';
+import { describe, options as optionsOf, requireK } from '../core/input.js';
 import { withScope } from '../core/wasm.js';
 import type { MetricWarning, RankingResult } from './types.js';
 
@@ -35,8 +35,14 @@ function gains(relevant: Relevance, name: string): Map<Item, number> {
     if (typeof item !== 'number' && typeof item !== 'string') {
       throw new InputError('NOT_NUMERIC', where, `is ${describe(item)}; items must be numbers or strings.`);
     }
-    if (typeof gain !== 'number' || !Number.isFinite(gain) || gain < 0) {
-      throw new InputError('NEGATIVE_VALUE', `${where} gain`, `is ${describe(gain)}; gains must be finite numbers >= 0.`);
+    if (typeof gain !== 'number') {
+      throw new InputError('NOT_NUMERIC', `${where} gain`, `is ${describe(gain)}; gains must be numbers >= 0.`);
+    }
+    if (!Number.isFinite(gain)) {
+      throw new InputError('NON_FINITE', `${where} gain`, `is ${gain}; gains must be finite numbers >= 0.`);
+    }
+    if (gain < 0) {
+      throw new InputError('NEGATIVE_VALUE', `${where} gain`, `is ${gain}; gains must be >= 0 (0 = not relevant).`);
     }
     if (gain > 0) out.set(item, gain);
   };
@@ -59,20 +65,34 @@ function gains(relevant: Relevance, name: string): Map<Item, number> {
  */
 function evaluate(queries: ArrayLike<RankingQuery>, k: number, ideal: 'relevant' | 'retrieved'): { values: Float64Array; empty: number } {
   const q = queries.length;
-  const gainRows = new Float64Array(q * k);
-  const idealRows = new Float64Array(q * k);
+  const prepared: { gains: Map<Item, number>; ranked: ArrayLike<Item> }[] = [];
+  // Rows only need as many ranks as the longest list or relevant set: k may
+  // be far larger (precision@k still divides by k).
+  let width = 1;
+  for (let j = 0; j < q; j++) {
+    const query = queries[j];
+    const prefix = q === 1 ? '' : `queries[${j}].`;
+    if (query === null || typeof query !== 'object') throw new InputError('NOT_NUMERIC', `queries[${j}]`, `is ${describe(query)}; pass { relevant, ranked }.`);
+    const g = gains(query.relevant, `${prefix}relevant`);
+    const ranked = query.ranked;
+    if (ranked === null || typeof ranked !== 'object' || typeof ranked.length !== 'number') {
+      throw new InputError('NOT_NUMERIC', `${prefix}ranked`, `is ${describe(ranked)}; pass the ranked items as an array.`);
+    }
+    for (let i = 0; i < ranked.length; i++) {
+      const item = ranked[i];
+      if (typeof item !== 'number' && typeof item !== 'string') {
+        throw new InputError('NOT_NUMERIC', `${prefix}ranked[${i}]`, `is ${describe(item)}; items must be numbers or strings.`);
+      }
+    }
+    width = Math.max(width, Math.min(k, Math.max(ranked.length, g.size)));
+    prepared.push({ gains: g, ranked });
+  }
+  const gainRows = new Float64Array(q * width);
+  const idealRows = new Float64Array(q * width);
   const relevantCounts = new Float64Array(q);
   const firstHit = new Int32Array(q).fill(-1);
   let empty = 0;
-  for (let j = 0; j < q; j++) {
-    const query = queries[j];
-    const name = q === 1 ? 'relevant' : `queries[${j}].relevant`;
-    if (query === null || typeof query !== 'object') throw new InputError('NOT_NUMERIC', `queries[${j}]`, `is ${describe(query)}; pass { relevant, ranked }.`);
-    const g = gains(query.relevant, name);
-    const ranked = query.ranked;
-    if (ranked === null || typeof ranked !== 'object' || typeof ranked.length !== 'number') {
-      throw new InputError('NOT_NUMERIC', q === 1 ? 'ranked' : `queries[${j}].ranked`, `is ${describe(ranked)}; pass the ranked items as an array.`);
-    }
+  prepared.forEach(({ gains: g, ranked }, j) => {
     relevantCounts[j] = g.size;
     if (g.size === 0) empty++;
     // Each item counts once, at its best rank (set semantics, as the spec chapter).
@@ -84,19 +104,19 @@ function evaluate(queries: ArrayLike<RankingQuery>, k: number, ideal: 'relevant'
       seen.add(item);
       const gain = g.get(item) ?? 0;
       if (gain > 0 && firstHit[j] === -1) firstHit[j] = i;
-      if (i < k) {
-        gainRows[j * k + i] = gain;
+      if (i < width) {
+        gainRows[j * width + i] = gain;
         retrieved.push(gain);
       }
     }
-    const best = (ideal === 'relevant' ? [...g.values()] : retrieved).sort((a, b) => b - a).slice(0, k);
-    idealRows.set(best, j * k);
-  }
+    const best = (ideal === 'relevant' ? [...g.values()] : retrieved).sort((a, b) => b - a).slice(0, width);
+    idealRows.set(best, j * width);
+  });
   const values = withScope((s) => {
     const out = s.alloc(q * 32);
     const hits = s.alloc(q * 4);
     s.i32View().set(firstHit, hits >>> 2);
-    s.k.ranking(q, k, s.f64(gainRows), s.f64(idealRows), s.f64(relevantCounts), hits, out);
+    s.k.ranking(q, k, width, s.f64(gainRows), s.f64(idealRows), s.f64(relevantCounts), hits, out);
     return s.readF64(out, q * 4);
   });
   return { values, empty };
@@ -117,17 +137,18 @@ export function recallAtK(relevant: Relevance, ranked: ArrayLike<Item>, k: numbe
 }
 
 /** NDCG@k with linear gains (binary or graded) and 1/log2(rank + 1) discounts. */
-export function ndcgAtK(relevant: Relevance, ranked: ArrayLike<Item>, k: number, options: RankingOptions = {}): number {
+export function ndcgAtK(relevant: Relevance, ranked: ArrayLike<Item>, k: number, options?: RankingOptions): number {
   return one(relevant, ranked, k, 2, idealOption(options));
 }
 
 /** 1 / rank of the first relevant item anywhere in the list (0 if none). */
 export function reciprocalRank(relevant: Relevance, ranked: ArrayLike<Item>): number {
+  // Reciprocal rank looks at the whole list: k = its length.
   return one(relevant, ranked, Math.max(1, ranked?.length ?? 1), 3);
 }
 
-function idealOption(options: RankingOptions): 'relevant' | 'retrieved' {
-  const ideal = options.ideal ?? 'relevant';
+function idealOption(options: RankingOptions | undefined): 'relevant' | 'retrieved' {
+  const ideal = optionsOf(options, 'options').ideal ?? 'relevant';
   if (ideal !== 'relevant' && ideal !== 'retrieved') {
     throw new InputError('INVALID_OPTION', 'options.ideal', `is ${describe(ideal)}; use 'relevant' or 'retrieved'.`);
   }
@@ -135,7 +156,7 @@ function idealOption(options: RankingOptions): 'relevant' | 'retrieved' {
 }
 
 /** Means of precision@k, recall@k, NDCG@k and reciprocal rank over many queries. */
-export function rankingMetrics(queries: ArrayLike<RankingQuery>, k: number, options: RankingOptions = {}): RankingResult {
+export function rankingMetrics(queries: ArrayLike<RankingQuery>, k: number, options?: RankingOptions): RankingResult {
   requireK(k);
   if (queries === null || typeof queries !== 'object' || typeof queries.length !== 'number') {
     throw new InputError('NOT_NUMERIC', 'queries', `is ${describe(queries)}; pass an array of { relevant, ranked }.`);

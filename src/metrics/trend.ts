@@ -1,7 +1,7 @@
 // Trend of a metric over periods: least-squares slope with scipy's p-value.
 import { InputError } from '../errors.js';
 import { Check } from '../core/exports.js';
-import { type Numbers, column, describe, numbers, requireSameLength } from '../core/input.js';
+import { type Numbers, column, describe, numbers, options as optionsOf, requireSameLength } from '../core/input.js';
 import { withScope } from '../core/wasm.js';
 import type { TrendResult } from './types.js';
 
@@ -17,7 +17,8 @@ export interface TrendOptions {
  * p-value of the slope and standard errors. `trend` is the sign of the slope
  * (as the spec chapter); `significant` is pValue < alpha.
  */
-export function linearTrend(values: Numbers, options: TrendOptions = {}): TrendResult {
+export function linearTrend(values: Numbers, opts?: TrendOptions): TrendResult {
+  const options = optionsOf(opts, 'options');
   const y = numbers(values, 'values');
   const n = y.length;
   if (n < 2) throw new InputError('TOO_FEW_VALUES', 'values', `has ${n} value(s); a trend needs at least 2 (3 for a p-value).`);
