@@ -1,0 +1,41 @@
+// Set-up that `npm test` and `npm run demo` do for themselves on a fresh
+// machine (npm runs this as their `pre` script): install npm dependencies if
+// missing, and for tests the system packages the suites use: Chromium for the
+// browser tests, Prometheus and its Pushgateway for the integration tests.
+// Plain Node, no dependencies: it runs before node_modules exists.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const what = process.argv[2] ?? 'test';
+const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
+const has = (path) => existsSync(path);
+
+if (!has('node_modules/.package-lock.json')) {
+  console.log('setup: installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+if (what === 'test') {
+  const wanted = [];
+  const chromium = process.env.MODELWATCH_CHROMIUM ?? '/usr/bin/chromium';
+  if (chromium !== '' && !has(chromium)) {
+    if (process.env.MODELWATCH_CHROMIUM) {
+      console.error(`setup: MODELWATCH_CHROMIUM=${chromium} does not exist`);
+      process.exit(1);
+    }
+    wanted.push('chromium');
+  }
+  if (!has('/usr/bin/prometheus')) wanted.push('prometheus');
+  if (!has('/usr/bin/prometheus-pushgateway')) wanted.push('prometheus-pushgateway');
+  if (wanted.length > 0) {
+    const root = process.getuid?.() === 0;
+    if (!root || !has('/usr/bin/apt-get')) {
+      console.error(`setup: the tests need ${wanted.join(', ')}; install them (Debian: sudo apt-get install -y ${wanted.join(' ')}).`);
+      process.exit(1);
+    }
+    console.log(`setup: apt-get install ${wanted.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...wanted], { stdio: 'inherit', env });
+  }
+}
