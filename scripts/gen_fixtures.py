@@ -736,6 +736,11 @@ def expected_trend(x, y) -> dict:
     if alt:
         out['exact'] = alt
         out['tolerance'] = tol
+    # Every 256-bit value, to measure modelwatch's own accuracy (reported).
+    out['truth'] = exact
+    if exact['intercept'] != 0:
+        terms = abs(out['intercept']) + abs(out['slope'] * float(np.mean(xs)))
+        out['truthTolerance'] = {'intercept': max(1e-9, 1e-15 * terms / abs(exact['intercept']))}
     return out
 
 

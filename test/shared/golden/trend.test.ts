@@ -17,11 +17,15 @@ interface TrendCase {
     /** 256-bit values of fields where scipy's float64 result is > 1e-12 off (see the generator). */
     exact?: Partial<Record<(typeof FIELDS)[number], Encoded>>;
     tolerance?: Partial<Record<(typeof FIELDS)[number], number>>;
+    /** 256-bit values of every field the data defines (modelwatch's own accuracy). */
+    truth: Partial<Record<(typeof FIELDS)[number], Encoded>>;
+    truthTolerance?: { intercept: number };
   };
 }
 
 const trend = fixture as unknown as FixtureFile<TrendCase>;
 const g = new Golden('trend (vs scipy)');
+const all256 = new Golden('trend (vs 256-bit, every case)');
 const exact256 = new Golden('trend (vs 256-bit, where scipy itself is > 1e-12 off)');
 
 function check(c: TrendCase): void {
@@ -34,6 +38,10 @@ function check(c: TrendCase): void {
     const exact = c.expected.exact?.[k];
     if (exact === undefined) g.expectClose(r[k], c.expected[k], c.name, k);
     else exact256.expectClose(r[k], exact, c.name, k, c.expected.tolerance![k]);
+    const truth = c.expected.truth[k];
+    if (truth !== undefined && truth !== 0) {
+      all256.expectClose(r[k], truth, c.name, k, k === 'intercept' ? c.expected.truthTolerance!.intercept : 1e-9);
+    }
   }
 }
 
@@ -49,4 +57,5 @@ describe('linearTrend matches scipy.stats.linregress', () => {
 afterAll(() => {
   console.log(g.summary());
   console.log(exact256.summary());
+  console.log(all256.summary());
 });
