@@ -31,7 +31,10 @@ export type ErrorCode =
   | 'STORE_CLOSED'
   | 'STORE_FAILED'
   | 'VERSION_BLOCKED'
-  | 'NO_FOLD';
+  | 'NO_FOLD'
+  // [monitor] the monitor was used after close(), or its worker failed
+  | 'MONITOR_CLOSED'
+  | 'WORKER_FAILED';
 
 /** Base class: every modelwatch error is one of these. */
 export class ModelwatchError extends Error {

@@ -8,3 +8,5 @@ export type { ErrorCode } from './errors.js';
 export * from './store/index.js';
 // [summaries] mergeable summaries and the exponential histogram sketch
 export * from './summary/index.js';
+// [monitor] createMonitor and the pure degradation / status / trend rules
+export * from './monitor/index.js';

@@ -1,0 +1,144 @@
+// createMonitor's options: defaults and validation at construction, so a bad
+// option fails at once with a message naming it, not later in the worker.
+
+import type { Task } from '../columns/index.js';
+import { InputError } from '../errors.js';
+import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule } from '../worker/protocol.js';
+import { resolveStatusRules, resolveThresholds } from './degradation.js';
+
+const DAY = 86_400_000;
+const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression', 'ranking'];
+
+/** Options of createMonitor. Only `task` and `model` are required. */
+export interface MonitorOptions {
+  task: Task;
+  /** Model name. */
+  model: string;
+  /** Model version of rows that do not name one (default '1'). */
+  version?: string;
+  /** IndexedDB database name (default 'modelwatch'). */
+  dbName?: string;
+  /**
+   * IndexedDB implementation. Injecting one (e.g. in Electron's main process
+   * or Node) runs the engine in-thread: a factory cannot cross to a Worker.
+   */
+  indexedDB?: IDBFactory;
+  /**
+   * Where the engine runs: true (default where Worker exists) spawns the
+   * bundled worker; a URL or string loads the worker script from there (for
+   * bundlers that do not rewrite `new URL(..., import.meta.url)`); a Worker
+   * uses one you created from modelwatch's worker.js; false runs in-thread.
+   */
+  worker?: boolean | string | URL | Worker;
+  /** Rows per batch sent to the engine (default 4096). */
+  batchSize?: number;
+  /** Longest a logged row waits before it is sent (default 250 ms). */
+  flushIntervalMs?: number;
+  /** Raw rows older than this are folded into daily summaries and deleted (default 30 days). */
+  retentionMs?: number;
+  /** Latencies in the live sliding window (default 1000, as the spec chapter's LatencyMonitor). */
+  latencyWindow?: number;
+  /** Latency SLA targets in ms (default p50 50, p99 200). */
+  sla?: { p50Ms?: number; p99Ms?: number };
+  /** Relative degradation thresholds (default: the spec chapter's). */
+  thresholds?: { lowerIsWorse?: Partial<DegradationThresholds['lowerIsWorse']>; higherIsWorse?: Partial<DegradationThresholds['higherIsWorse']> };
+  /** Dashboard rules by metric, merged over the spec chapter's table. */
+  status?: Record<string, Partial<StatusRule>>;
+  /** Labeled rows a window needs before degradation is judged (default 100). */
+  minHistory?: number;
+  /** Significance level of trends (default 0.05). */
+  alpha?: number;
+  /** Ranking cut-off k of reports (default 10). */
+  k?: number;
+  /** Number of classes of multiclass probability vectors (`scores` of logPrediction). */
+  classes?: number;
+  /** Baseline metric values (else capture one with captureBaseline()). */
+  baseline?: MetricValues;
+  /** Ignore labels that arrived sooner than this after their prediction (ms). */
+  minFeedbackDelayMs?: number;
+  /** Run check() on the last day every this many ms (default 0: only when called). */
+  checkIntervalMs?: number;
+}
+
+/** Options after defaults. */
+export interface Resolved {
+  engine: EngineConfig;
+  batchSize: number;
+  flushIntervalMs: number;
+  classes: number;
+  checkIntervalMs: number;
+  worker: boolean | string | URL | Worker;
+  indexedDB: IDBFactory | undefined;
+}
+
+function num(value: unknown, name: string, fallback: number, check: (v: number) => boolean, want: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !check(value)) {
+    throw new InputError('INVALID_OPTION', name, `is ${typeof value === 'string' ? JSON.stringify(value) : String(value)}; expected ${want}.`);
+  }
+  return value;
+}
+
+const positive = (v: number) => Number.isFinite(v) && v > 0;
+const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+
+/** Validates options and fills in defaults; throws InputError INVALID_OPTION naming the option. */
+export function resolveOptions(o: MonitorOptions): Resolved {
+  if (o === null || typeof o !== 'object') throw new InputError('INVALID_OPTION', 'options', 'pass { task, model, ... }.');
+  if (!TASKS.includes(o.task)) {
+    throw new InputError('INVALID_OPTION', 'task', `is ${JSON.stringify(o.task)}; use one of ${TASKS.join(', ')}.`);
+  }
+  for (const k of ['model', 'version', 'dbName'] as const) {
+    const v = o[k];
+    if ((k === 'model' || v !== undefined) && (typeof v !== 'string' || v === '' || v.length > 256 || v.includes('\u0000'))) {
+      throw new InputError('INVALID_OPTION', k, `is ${JSON.stringify(v)}; expected a non-empty string (at most 256 characters, no NUL).`);
+    }
+  }
+  const w = o.worker;
+  const workerOk = w === undefined || typeof w === 'boolean' || typeof w === 'string' || w instanceof URL || (typeof Worker !== 'undefined' && w instanceof Worker);
+  if (!workerOk) throw new InputError('INVALID_OPTION', 'worker', 'expected true, false, a URL of worker.js, or a Worker.');
+  if (o.indexedDB !== undefined && (o.indexedDB === null || typeof o.indexedDB.open !== 'function')) {
+    throw new InputError('INVALID_OPTION', 'indexedDB', 'expected an IDBFactory (with open()).');
+  }
+  if (o.indexedDB !== undefined && w !== undefined && w !== false) {
+    throw new InputError('INVALID_OPTION', 'worker', 'an injected indexedDB runs the engine in-thread; leave worker unset or false.');
+  }
+  if (o.baseline !== undefined) {
+    if (o.baseline === null || typeof o.baseline !== 'object') throw new InputError('INVALID_OPTION', 'baseline', 'expected { metric: value }.');
+    for (const [k, v] of Object.entries(o.baseline)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError('INVALID_OPTION', `baseline.${k}`, `is ${String(v)}; expected a finite number.`);
+    }
+  }
+  const classes = num(o.classes, 'classes', 0, (v) => Number.isInteger(v) && v >= 2 && v <= 1024, 'an integer number of classes in [2, 1024]');
+  if (o.classes !== undefined && o.task !== 'multiclass') throw new InputError('INVALID_OPTION', 'classes', 'only applies to task multiclass.');
+  const engine: EngineConfig = {
+    task: o.task,
+    model: o.model,
+    version: o.version ?? '1',
+    dbName: o.dbName ?? 'modelwatch',
+    retentionMs: num(o.retentionMs, 'retentionMs', 30 * DAY, positive, 'a positive number of ms'),
+    latencyWindow: num(o.latencyWindow, 'latencyWindow', 1000, positiveInt, 'a positive integer number of rows'),
+    sla: {
+      p50Ms: num(o.sla?.p50Ms, 'sla.p50Ms', 50, positive, 'a number of ms > 0'),
+      p99Ms: num(o.sla?.p99Ms, 'sla.p99Ms', 200, positive, 'a number of ms > 0'),
+    },
+    thresholds: resolveThresholds(o.thresholds as Partial<DegradationThresholds> | undefined),
+    status: resolveStatusRules(o.status),
+    minHistory: num(o.minHistory, 'minHistory', 100, (v) => Number.isInteger(v) && v >= 0, 'an integer number of labeled rows >= 0'),
+    alpha: num(o.alpha, 'alpha', 0.05, (v) => v > 0 && v < 1, 'a significance level in (0, 1)'),
+    k: num(o.k, 'k', 10, positiveInt, 'a positive integer'),
+  };
+  if (o.baseline) engine.baseline = { ...o.baseline };
+  if (o.minFeedbackDelayMs !== undefined) {
+    engine.minFeedbackDelayMs = num(o.minFeedbackDelayMs, 'minFeedbackDelayMs', 0, Number.isFinite, 'a finite number of ms');
+  }
+  return {
+    engine,
+    batchSize: num(o.batchSize, 'batchSize', 4096, (v) => positiveInt(v) && v <= 65536, 'an integer in [1, 65536]'),
+    flushIntervalMs: num(o.flushIntervalMs, 'flushIntervalMs', 250, positive, 'a positive number of ms'),
+    classes,
+    checkIntervalMs: num(o.checkIntervalMs, 'checkIntervalMs', 0, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0 (0 = off)'),
+    worker: o.indexedDB ? false : (w ?? typeof Worker !== 'undefined'),
+    indexedDB: o.indexedDB,
+  };
+}

@@ -1,0 +1,526 @@
+// The engine: owns the WASM core, the store and the live summaries. It runs
+// inside the module Worker (worker.ts exposes it with comlink) or, where no
+// Worker exists, in the caller's thread behind the same async API.
+//
+// Reports are computed from raw rows with [core]'s metric functions, so a
+// report equals classificationMetrics / regressionMetrics / rankingMetrics /
+// latencyStats on the same rows. Rows past retention are folded into daily
+// window summaries ([summaries]) before the store deletes them.
+
+import { init } from '../core/wasm.js';
+import { InputError, StateError } from '../errors.js';
+import { classificationMetrics } from '../metrics/classification.js';
+import { latencySla, latencyStats } from '../metrics/latency.js';
+import { rankingMetrics } from '../metrics/ranking.js';
+import type { RankingQuery } from '../metrics/ranking.js';
+import { regressionMetrics } from '../metrics/regression.js';
+import { AlertLatch, dashboardStatus, detectDegradation, detectTrends } from '../monitor/degradation.js';
+import { ID_BLOCK, openStore } from '../store/index.js';
+import type { FoldBatch, PredictionBatch, PredictionChunk, Store } from '../store/index.js';
+import {
+  CONFIDENCE_BUCKETS,
+  LATENCY_BUCKETS_S,
+  mergeSummaries,
+  parseSummary,
+  serializeSummary,
+  summarize,
+} from '../summary/index.js';
+import type { Summary } from '../summary/index.js';
+import type {
+  Alert,
+  CheckResult,
+  EngineApi,
+  EngineConfig,
+  IngestBatch,
+  LabelIngest,
+  LiveView,
+  MetricValues,
+  Report,
+  ReportQuery,
+  SeriesPoint,
+  WindowMetrics,
+} from './protocol.js';
+
+const DAY = 86_400_000;
+/** Model name suffix of the pseudo-model that stores ranking relevance (see ingestLabels). */
+const RELEVANCE = '\u0000relevance';
+/** Model name suffix of the persisted baseline record. */
+const BASELINE = '\u0000baseline';
+/** Live summaries cover all time: one window wide enough for any timestamp. */
+const ALL_TIME = { start: -8.64e15, end: 8.64e15 };
+
+/** Rows of a window, all (for totals and latency) and labeled (for metrics). */
+interface Rows {
+  /** All predictions in range: timestamp, latency, segment name index. */
+  all: { timestamp: Float64Array; latencyMs: Float64Array; segment: Uint16Array; segments: string[]; id: Float64Array };
+  /** Labeled predictions in range. */
+  lab: {
+    timestamp: Float64Array;
+    prediction: Float64Array;
+    score: Float64Array;
+    label: Float64Array;
+    segment: Uint16Array;
+    segments: string[];
+    id: Float64Array;
+  };
+  duplicateLabels: number;
+  /** Ranking: the judged query of each labeled row (aligned with lab). */
+  queries?: (RankingQuery | undefined)[];
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Float64Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function pick<T extends Float64Array | Uint16Array>(a: T, idx: ArrayLike<number>): T {
+  const out = new (a.constructor as new (n: number) => T)(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = a[idx[i]!]!;
+  return out;
+}
+
+/** Creates an engine; `open()` must be called first. */
+export function createEngine(): EngineApi {
+  let cfg: EngineConfig | undefined;
+  let store: Store | undefined;
+  let baseline: MetricValues | undefined;
+  let latch = new AlertLatch();
+  /** version -> segment -> live summary. */
+  const live = new Map<string, Map<string, Summary>>();
+  let latencies = new Float64Array(0);
+  let latHead = 0;
+  let latCount = 0;
+  let relBlock: { next: number; end: number } | undefined;
+
+  const need = (): { c: EngineConfig; s: Store } => {
+    if (!cfg || !store) throw new StateError('STORE_CLOSED', 'the monitor engine is not open (call open() first, or it was closed)');
+    return { c: cfg, s: store };
+  };
+
+  // Folds rows leaving retention into one summary record per (version, day),
+  // holding one serialized summary per segment and the chunk keys folded, so a
+  // batch folded twice (a retried compaction) is not counted twice.
+  async function fold(batch: FoldBatch): Promise<void> {
+    const { c, s } = need();
+    const p = batch.predictions;
+    if (p.model !== c.model) return; // the relevance pseudo-model has nothing to summarize
+    const days = new Set<number>();
+    for (let i = 0; i < p.timestamp.length; i++) days.add(Math.floor(p.timestamp[i]! / DAY) * DAY);
+    for (const day of days) {
+      const existing = (await s.summaries({ model: p.model, version: p.version, from: day, to: day + 1 })).find((r) => r.windowMs === DAY);
+      const data = (existing?.data ?? { chunkKeys: [], summaries: [] }) as { chunkKeys: number[]; summaries: string[] };
+      if (batch.chunkKeys.some((k) => data.chunkKeys.includes(k))) continue;
+      const bySegment = new Map(data.summaries.map((t) => parseSummary(t)).map((x) => [x.segment, x] as const));
+      const labelled = c.task === 'ranking' ? {} : { labels: batch.label, labelDelayMs: batch.feedbackDelayMs };
+      for (const sum of summarize({ task: c.task, predictions: p, ...labelled, window: { start: day, end: day + DAY } })) {
+        const prev = bySegment.get(sum.segment);
+        bySegment.set(sum.segment, prev ? mergeSummaries(prev, sum) : sum);
+      }
+      await s.putSummary({
+        model: p.model,
+        version: p.version,
+        windowStart: day,
+        windowMs: DAY,
+        data: { chunkKeys: [...data.chunkKeys, ...batch.chunkKeys], summaries: [...bySegment.values()].map(serializeSummary) },
+      });
+    }
+  }
+
+  // Fresh ids for relevance rows, from blocks of their own (a batch is far
+  // smaller than a block, so a batch never straddles two).
+  async function relevanceIds(s: Store, n: number): Promise<Float64Array> {
+    if (!relBlock || relBlock.end - relBlock.next < n) {
+      const block = await s.reserveIdBlock();
+      relBlock = { next: block * ID_BLOCK, end: (block + 1) * ID_BLOCK };
+    }
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = relBlock.next++;
+    return out;
+  }
+
+  async function read(q: ReportQuery): Promise<Rows> {
+    const { c, s } = need();
+    const range = { model: c.model, from: q.from, to: q.to, ...(q.version !== undefined ? { version: q.version } : {}) };
+    const [chunks, lab] = await Promise.all([
+      s.readChunks(range),
+      s.readLabeled({ ...range, ...(c.minFeedbackDelayMs !== undefined ? { minFeedbackDelayMs: c.minFeedbackDelayMs } : {}) }),
+    ]);
+    const all = gather(chunks, q.from, q.to, lab.segments);
+    const rows: Rows = {
+      all,
+      lab: { timestamp: lab.timestamp, prediction: lab.prediction, score: lab.score, label: lab.label, segment: lab.segment, segments: lab.segments, id: lab.id },
+      duplicateLabels: lab.duplicateLabels,
+    };
+    if (c.task === 'ranking') rows.queries = await rankingQueries(s, c, q, chunks, lab.id);
+    return rows;
+  }
+
+  // Ranked lists come from the prediction chunks' extras; relevant sets from
+  // the relevance pseudo-model (see ingestLabels), latest write wins.
+  async function rankingQueries(s: Store, c: EngineConfig, q: ReportQuery, chunks: PredictionChunk[], ids: Float64Array): Promise<(RankingQuery | undefined)[]> {
+    const ranked = new Map<number, number[]>();
+    for (const ch of chunks) {
+      const r = ch.extras?.ranked;
+      if (!r) continue;
+      for (let i = 0; i < ch.id.length; i++) ranked.set(ch.id[i]!, Array.from(r.items.subarray(r.offsets[i]!, r.offsets[i + 1]!)));
+    }
+    const rel = await s.readChunks({ model: c.model + RELEVANCE, from: q.from, to: 8.64e15 });
+    rel.sort((a, b) => a.key - b.key);
+    const relevant = new Map<number, { at: number; items: number[] }>();
+    for (const ch of rel) {
+      const r = ch.extras?.ranked;
+      if (!r) continue;
+      for (let i = 0; i < ch.id.length; i++) {
+        const pid = ch.prediction[i]!;
+        const prev = relevant.get(pid);
+        if (prev && prev.at > ch.timestamp[i]!) continue;
+        relevant.set(pid, { at: ch.timestamp[i]!, items: Array.from(r.items.subarray(r.offsets[i]!, r.offsets[i + 1]!)) });
+      }
+    }
+    return Array.from(ids, (id) => {
+      const list = ranked.get(id);
+      const judged = relevant.get(id);
+      return list && judged ? { ranked: list, relevant: judged.items } : undefined;
+    });
+  }
+
+  function windowMetrics(rows: Rows, allIdx: ArrayLike<number>, labIdx: ArrayLike<number>): WindowMetrics {
+    const { c } = need();
+    const total = allIdx.length;
+    const labeled = labIdx.length;
+    const coverage = total ? labeled / total : NaN;
+    const out: WindowMetrics = { total, labeled, coverage, values: { total, labeled, coverage } };
+    const lat: number[] = [];
+    for (let i = 0; i < allIdx.length; i++) {
+      const v = rows.all.latencyMs[allIdx[i]!]!;
+      if (v === v) lat.push(v);
+    }
+    if (lat.length > 0) {
+      out.latency = latencyStats(lat);
+      out.values['latencyP50'] = out.latency.p50;
+      out.values['latencyP99'] = out.latency.p99;
+      out.values['latencyMean'] = out.latency.mean;
+    }
+    if (labeled === 0) return out;
+    const y = pick(rows.lab.label, labIdx);
+    const p = pick(rows.lab.prediction, labIdx);
+    if (c.task === 'binary' || c.task === 'multiclass') {
+      const score = pick(rows.lab.score, labIdx);
+      // AUC needs a score on every row; without one on some rows the report
+      // keeps the threshold metrics only.
+      const scored = c.task === 'binary' && score.every((v) => v === v);
+      const r = scored ? classificationMetrics(y, p, score) : classificationMetrics(y, p);
+      out.classification = r;
+      Object.assign(out.values, { accuracy: r.accuracy, precision: r.precision, recall: r.recall, f1Score: r.f1Score, errorRate: 1 - r.accuracy });
+      for (const k of ['aucRoc', 'averagePrecision', 'falsePositiveRate', 'falseNegativeRate'] as const) {
+        const v = r[k];
+        if (v !== undefined) out.values[k] = v;
+      }
+    } else if (c.task === 'regression') {
+      const r = regressionMetrics(y, p);
+      out.regression = r;
+      Object.assign(out.values, { mae: r.mae, mse: r.mse, rmse: r.rmse, r2Score: r.r2Score, mape: r.mape, maxError: r.maxError, medianError: r.medianError });
+    } else {
+      const qs: RankingQuery[] = [];
+      for (let i = 0; i < labIdx.length; i++) {
+        const q = rows.queries?.[labIdx[i]!];
+        if (q) qs.push(q);
+      }
+      if (qs.length > 0) {
+        const r = rankingMetrics(qs, c.k);
+        out.ranking = r;
+        Object.assign(out.values, { precisionAtK: r.precisionAtK, recallAtK: r.recallAtK, ndcgAtK: r.ndcgAtK, mrr: r.mrr });
+      }
+    }
+    return out;
+  }
+
+  function indicesIn(t: Float64Array, from: number, to: number, extra?: (i: number) => boolean): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < t.length; i++) if (t[i]! >= from && t[i]! < to && (!extra || extra(i))) out.push(i);
+    return out;
+  }
+
+  function buildReport(q: ReportQuery, rows: Rows): Report {
+    const { c } = need();
+    const allIdx = indicesIn(rows.all.timestamp, q.from, q.to);
+    const labIdx = indicesIn(rows.lab.timestamp, q.from, q.to);
+    const whole = windowMetrics(rows, allIdx, labIdx);
+    const segments: Record<string, WindowMetrics> = {};
+    const names = new Set([...rows.all.segments]);
+    for (const name of names) {
+      const a = allIdx.filter((i) => rows.all.segments[rows.all.segment[i]!] === name);
+      if (a.length === 0) continue;
+      const l = labIdx.filter((i) => rows.lab.segments[rows.lab.segment[i]!] === name);
+      segments[name] = windowMetrics(rows, a, l);
+    }
+    const lat = Float64Array.from(allIdx.map((i) => rows.all.latencyMs[i]!)).filter((v) => v === v);
+    return {
+      ...whole,
+      from: q.from,
+      to: q.to,
+      model: c.model,
+      ...(q.version !== undefined ? { version: q.version } : {}),
+      task: c.task,
+      segments,
+      duplicateLabels: rows.duplicateLabels,
+      sla: latencySla(lat, c.sla),
+    };
+  }
+
+  function buildSeries(q: ReportQuery & { periodMs: number }, rows: Rows): SeriesPoint[] {
+    if (!(q.periodMs > 0)) throw new InputError('INVALID_OPTION', 'periodMs', `is ${q.periodMs}; expected a positive number of ms`);
+    const out: SeriesPoint[] = [];
+    for (let a = q.from; a < q.to; a += q.periodMs) {
+      const b = Math.min(q.to, a + q.periodMs);
+      out.push({ from: a, to: b, ...windowMetrics(rows, indicesIn(rows.all.timestamp, a, b), indicesIn(rows.lab.timestamp, a, b)) });
+    }
+    return out;
+  }
+
+  async function raise(alerts: Alert[], cleared: string[], at: number): Promise<Alert[]> {
+    const { c, s } = need();
+    for (const key of cleared) await s.addAlert({ at, model: c.model, version: c.version, kind: 'clear', data: { key } });
+    const out: Alert[] = [];
+    for (const a of alerts) {
+      const seq = await s.addAlert({ at: a.at, model: a.model, version: a.version, kind: a.kind, data: a });
+      out.push({ ...a, seq });
+    }
+    return out;
+  }
+
+  const api: EngineApi = {
+    async open(config, factory) {
+      if (store) throw new StateError('INVALID_OPTION', 'the engine is already open');
+      await init();
+      cfg = config;
+      latencies = new Float64Array(config.latencyWindow);
+      store = await openStore({ name: config.dbName, maxAgeMs: config.retentionMs, fold, ...(factory ? { factory } : {}) });
+      // Rebuild alert de-duplication and the baseline from what was persisted.
+      const records = (await store.alerts()).filter((r) => r.model === config.model);
+      const active = new Set<string>();
+      for (const r of records) {
+        if (r.kind === 'clear') active.delete((r.data as { key: string }).key);
+        else {
+          const a = r.data as Alert;
+          active.add(`${a.metric}:${a.severity}`);
+        }
+      }
+      latch = new AlertLatch(active);
+      const saved = await store.summaries({ model: config.model + BASELINE, version: config.version });
+      baseline = config.baseline ?? (saved[0]?.data as MetricValues | undefined);
+      return { alerts: records.filter((r) => r.kind !== 'clear').map((r) => ({ ...(r.data as Alert), ...(r.seq !== undefined ? { seq: r.seq } : {}) })) };
+    },
+
+    reserveIdBlock() {
+      return need().s.reserveIdBlock();
+    },
+
+    async ingest(b: IngestBatch) {
+      const { c, s } = need();
+      const batch: PredictionBatch = {
+        model: c.model, version: b.version, id: b.id, timestamp: b.timestamp, prediction: b.prediction,
+        score: b.score, latencyMs: b.latencyMs, segment: b.segment, segments: b.segments,
+      };
+      if (b.classScores || b.ranked) batch.extras = { ...(b.classScores ? { classScores: b.classScores } : {}), ...(b.ranked ? { ranked: b.ranked } : {}) };
+      const write = s.putPredictions(batch);
+      // Live view: the batch's summaries merged into the all-time live ones.
+      let bySeg = live.get(b.version);
+      if (!bySeg) live.set(b.version, (bySeg = new Map()));
+      for (const sum of summarize({ task: c.task, predictions: batch, window: ALL_TIME })) {
+        const prev = bySeg.get(sum.segment);
+        bySeg.set(sum.segment, prev ? mergeSummaries(prev, sum) : sum);
+      }
+      const w = latencies.length;
+      for (let i = 0; i < b.latencyMs.length; i++) {
+        const v = b.latencyMs[i]!;
+        if (v !== v) continue;
+        latencies[latHead] = v;
+        latHead = (latHead + 1) % w;
+        if (latCount < w) latCount++;
+      }
+      await write;
+    },
+
+    async ingestLabels(b: LabelIngest) {
+      const { c, s } = need();
+      const write = s.putLabels({ id: b.id, label: b.label, labeledAt: b.labeledAt });
+      if (b.relevant) {
+        // The store's label column holds one number; the relevant set of a
+        // ranking label is kept as a chunk of a pseudo-model ('<model>\0relevance')
+        // with its own ids: prediction = the judged prediction's id,
+        // timestamp = labeledAt, extras.ranked = the relevant items.
+        const n = b.id.length;
+        const id = await relevanceIds(s, n);
+        await s.putPredictions({
+          model: c.model + RELEVANCE, version: '', id, timestamp: b.labeledAt, prediction: b.id,
+          score: new Float64Array(n).fill(NaN), latencyMs: new Float64Array(n).fill(NaN),
+          segment: new Uint16Array(n), segments: [''], extras: { ranked: b.relevant },
+        });
+      }
+      await write;
+    },
+
+    flush() {
+      return need().s.flush();
+    },
+
+    async report(q) {
+      return buildReport(q, await read(q));
+    },
+
+    async series(q) {
+      return buildSeries(q, await read(q));
+    },
+
+    async captureBaseline(q) {
+      const { c, s } = need();
+      const r = buildReport(q, await read(q));
+      baseline = r.values;
+      await s.putSummary({ model: c.model + BASELINE, version: c.version, windowStart: 0, windowMs: 0, data: baseline });
+      return baseline;
+    },
+
+    async setBaseline(values) {
+      const { c, s } = need();
+      baseline = values;
+      if (values) await s.putSummary({ model: c.model + BASELINE, version: c.version, windowStart: 0, windowMs: 0, data: values });
+    },
+
+    async check(q): Promise<CheckResult> {
+      const { c } = need();
+      const seriesFrom = Math.min(q.from, q.to - q.periods * q.periodMs);
+      const rows = await read({ ...q, from: seriesFrom });
+      const report = buildReport(q, rows);
+      const series = buildSeries({ ...q, from: q.to - q.periods * q.periodMs }, rows);
+      const findings = baseline
+        ? detectDegradation(report.values, baseline, { thresholds: c.thresholds, history: report.labeled, minHistory: c.minHistory })
+        : [];
+      const trendMetrics = Object.keys(report.values).filter((k) => k !== 'total' && k !== 'labeled');
+      const trend = detectTrends(series.filter((p) => p.labeled > 0 || p.total > 0).map((p) => p.values), { alpha: c.alpha, metrics: trendMetrics });
+      const status = dashboardStatus(report.values, c.status, baseline);
+      const at = q.to;
+      const firing: Alert[] = findings.map((f) => ({
+        at, model: c.model, version: q.version ?? c.version, kind: 'degradation', metric: f.metric, severity: f.severity, finding: f,
+        message: `${f.metric} ${f.changePct.toFixed(1)}% vs baseline (${f.baseline.toPrecision(4)} -> ${f.current.toPrecision(4)})`,
+      }));
+      for (const m of ['latencyP50', 'latencyP99', 'coverage'] as const) {
+        const row = status.rows[m];
+        if (!row || (row.status !== 'warning' && row.status !== 'critical')) continue;
+        if (firing.some((a) => a.metric === m && a.severity === row.status)) continue;
+        firing.push({
+          at, model: c.model, version: q.version ?? c.version, kind: m === 'coverage' ? 'coverage' : 'sla', metric: m, severity: row.status,
+          message: `${m} is ${row.value.toPrecision(4)} (${row.status}: good ${row.rule.better === 'higher' ? '>' : '<'} ${row.rule.good}, critical beyond ${row.rule.critical})`,
+        });
+      }
+      for (const t of trend) {
+        if (t.health === 'declining' && t.significant && baseline && t.metric in baseline) {
+          firing.push({
+            at, model: c.model, version: q.version ?? c.version, kind: 'trend', metric: `trend:${t.metric}`, severity: 'warning',
+            message: `${t.metric} is declining (slope ${t.slope.toPrecision(3)} per period, p = ${t.pValue.toPrecision(3)})`,
+          });
+        }
+      }
+      const keyOf = (a: Alert) => `${a.metric}:${a.severity}`;
+      const { raised, cleared } = latch.update(firing.map(keyOf));
+      const alerts = await raise(firing.filter((a) => raised.includes(keyOf(a))), cleared, at);
+      return { report, baseline, findings, trend, status, alerts, cleared };
+    },
+
+    async live(): Promise<LiveView> {
+      const { c } = need();
+      const counts: LiveView['counts'] = { [c.model]: {} };
+      const latB = new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0);
+      const confB = new Array<number>(CONFIDENCE_BUCKETS.length + 1).fill(0);
+      let total = 0;
+      for (const [version, bySeg] of live) {
+        const byClass: Record<string, number> = {};
+        for (const sum of bySeg.values()) {
+          total += sum.count;
+          if (sum.predicted) sum.predicted.classes.forEach((k, i) => (byClass[String(k)] = (byClass[String(k)] ?? 0) + sum.predicted!.counts[i]!));
+          else byClass['value'] = (byClass['value'] ?? 0) + sum.count;
+          sum.latencyBuckets.forEach((v, i) => (latB[i]! += v));
+          sum.confidenceBuckets.forEach((v, i) => (confB[i]! += v));
+        }
+        counts[c.model]![version] = byClass;
+      }
+      const window = latCount < latencies.length ? latencies.subarray(0, latCount) : latencies;
+      return {
+        counts,
+        total,
+        latencyBuckets: { le: [...LATENCY_BUCKETS_S, Infinity], counts: latB },
+        confidenceBuckets: { le: [...CONFIDENCE_BUCKETS, Infinity], counts: confB },
+        latency: latCount > 0 ? latencyStats(window) : undefined,
+        sla: latencySla(window, c.sla),
+      };
+    },
+
+    async alerts(q) {
+      const { c, s } = need();
+      const records = await s.alerts(q);
+      return records
+        .filter((r) => r.model === c.model && r.kind !== 'clear')
+        .map((r) => ({ ...(r.data as Alert), ...(r.seq !== undefined ? { seq: r.seq } : {}) }));
+    },
+
+    async compact(now) {
+      const r = await need().s.compact(now !== undefined ? { now } : {});
+      return { chunks: r.chunks, rows: r.rows };
+    },
+
+    async close() {
+      const s = store;
+      if (!s) return;
+      try {
+        await s.flush();
+      } finally {
+        s.close();
+        store = undefined;
+        cfg = undefined;
+        live.clear();
+      }
+    },
+  };
+  return api;
+}
+
+function gather(chunks: PredictionChunk[], from: number, to: number, names: string[]): Rows['all'] {
+  // Segment indices are per chunk; map every row to an index into `names`
+  // (extended with names the labeled read did not see).
+  const segments = [...names];
+  const index = new Map(segments.map((s, i) => [s, i]));
+  const ts: Float64Array[] = [];
+  const lat: Float64Array[] = [];
+  const ids: Float64Array[] = [];
+  const seg: Uint16Array[] = [];
+  for (const c of chunks) {
+    const keep: number[] = [];
+    for (let i = 0; i < c.timestamp.length; i++) if (c.timestamp[i]! >= from && c.timestamp[i]! < to) keep.push(i);
+    const local = c.segments.map((s) => {
+      let k = index.get(s);
+      if (k === undefined) {
+        k = segments.push(s) - 1;
+        index.set(s, k);
+      }
+      return k;
+    });
+    ts.push(pick(c.timestamp, keep));
+    lat.push(pick(c.latencyMs, keep));
+    ids.push(pick(c.id, keep));
+    seg.push(Uint16Array.from(keep, (i) => local[c.segment[i]!]!));
+  }
+  const segment = new Uint16Array(seg.reduce((n, s) => n + s.length, 0));
+  let o = 0;
+  for (const s of seg) {
+    segment.set(s, o);
+    o += s.length;
+  }
+  return { timestamp: concat(ts), latencyMs: concat(lat), id: concat(ids), segment, segments };
+}

@@ -1,0 +1,215 @@
+// The worker boundary in one file: every type that crosses between the
+// monitor (main thread) and the engine (module Worker, or in-thread where no
+// Worker exists). comlink carries calls as messages; batches travel as
+// transferred ArrayBuffers, so nothing here holds a function or a class.
+
+import type { Task } from '../columns/index.js';
+import type {
+  ClassificationResult,
+  LatencyStats,
+  RankingResult,
+  RegressionResult,
+  SlaResult,
+  TrendResult,
+} from '../metrics/types.js';
+
+/** Ids of a prediction batch are allocated on the main thread; everything else is columns. */
+export interface IngestBatch {
+  version: string;
+  id: Float64Array;
+  timestamp: Float64Array;
+  prediction: Float64Array;
+  score: Float64Array;
+  latencyMs: Float64Array;
+  segment: Uint16Array;
+  /** Segment names by index; index 0 is the default segment ''. */
+  segments: string[];
+  /** Multiclass probability vectors, row-major, `classes` per row (rows without one are NaN). */
+  classScores?: { classes: number; values: Float64Array };
+  /** Ranking: row i ranked items[offsets[i] .. offsets[i+1]) (item ids are numbers). */
+  ranked?: { offsets: Uint32Array; items: Float64Array };
+}
+
+/** Ground truth; for ranking, `label` is the number of relevant items and `relevant` lists them. */
+export interface LabelIngest {
+  id: Float64Array;
+  label: Float64Array;
+  labeledAt: Float64Array;
+  relevant?: { offsets: Uint32Array; items: Float64Array };
+}
+
+/** Relative change thresholds (fractions; the spec chapter's defaults). */
+export interface DegradationThresholds {
+  /** Lower-is-worse metrics: warning below -warning (default 0.05), critical below -critical (default 0.10). */
+  lowerIsWorse: { warning: number; critical: number };
+  /** Higher-is-worse metrics: warning above +warning (default 0.10), critical above +critical (default 0.20). */
+  higherIsWorse: { warning: number; critical: number };
+}
+
+/** One row of the dashboard table: good above `good`, critical beyond `critical`, warning between. */
+export interface StatusRule {
+  /** 'higher': bigger values are better; 'lower': smaller values are better. */
+  better: 'higher' | 'lower';
+  good: number;
+  critical: number;
+  /** Compare the relative change against a baseline instead of the raw value. */
+  relative?: boolean;
+}
+
+/** Engine configuration: the monitor's validated options that the engine needs. */
+export interface EngineConfig {
+  task: Task;
+  model: string;
+  /** Default model version. */
+  version: string;
+  dbName: string;
+  /** Raw rows older than this become window summaries (ms). */
+  retentionMs: number;
+  /** Live latency window (rows). */
+  latencyWindow: number;
+  sla: { p50Ms: number; p99Ms: number };
+  thresholds: DegradationThresholds;
+  status: Record<string, StatusRule>;
+  /** Labeled rows a window needs before degradation is judged. */
+  minHistory: number;
+  /** Significance level of the trend test. */
+  alpha: number;
+  /** Ranking cut-off for reports. */
+  k: number;
+  /** Given baseline (metric name -> value), or undefined. */
+  baseline?: Record<string, number>;
+  /** Keep labels only if at least this old (ms) when computing reports. */
+  minFeedbackDelayMs?: number;
+}
+
+/** A time window of a report, [from, to) in ms since the epoch. */
+export interface ReportQuery {
+  from: number;
+  to: number;
+  /** One version; omit for every version of the model. */
+  version?: string;
+}
+
+/** The task's metrics, flattened to name -> value for degradation and status. */
+export type MetricValues = Record<string, number>;
+
+/** Metrics of one window (or one segment of it). */
+export interface WindowMetrics {
+  total: number;
+  labeled: number;
+  /** labeled / total (NaN without predictions). */
+  coverage: number;
+  classification?: ClassificationResult;
+  regression?: RegressionResult;
+  ranking?: RankingResult;
+  latency?: LatencyStats;
+  /** The task's headline metrics plus coverage and latency, flattened. */
+  values: MetricValues;
+}
+
+/** A report of a window: totals, coverage, the task's metrics, by segment. */
+export interface Report extends WindowMetrics {
+  from: number;
+  to: number;
+  model: string;
+  version?: string;
+  task: Task;
+  segments: Record<string, WindowMetrics>;
+  /** Labels superseded by a later label of the same prediction. */
+  duplicateLabels: number;
+  sla: SlaResult;
+}
+
+/** One day of a daily series. */
+export interface SeriesPoint extends WindowMetrics {
+  from: number;
+  to: number;
+}
+
+export type Severity = 'warning' | 'critical';
+export type Status = 'good' | 'warning' | 'critical' | 'no_data';
+
+/** A metric that moved beyond a threshold relative to the baseline. */
+export interface Finding {
+  metric: string;
+  direction: 'lower-is-worse' | 'higher-is-worse';
+  baseline: number;
+  current: number;
+  /** (current - baseline) / |baseline|, in percent. */
+  changePct: number;
+  severity: Severity;
+}
+
+/** A metric's trend over the periods of a series. */
+export interface MetricTrend extends TrendResult {
+  metric: string;
+  /** 'declining' when the metric gets worse (for higher-is-worse metrics the slope is positive). */
+  health: 'declining' | 'improving' | 'stable';
+}
+
+/** The dashboard table of the spec chapter. */
+export interface StatusReport {
+  overall: Status;
+  rows: Record<string, { value: number; status: Status; rule: StatusRule }>;
+}
+
+/** An alert: raised once per metric and severity until it clears. */
+export interface Alert {
+  seq?: number;
+  at: number;
+  model: string;
+  version: string;
+  kind: 'degradation' | 'sla' | 'coverage' | 'trend';
+  metric: string;
+  severity: Severity;
+  message: string;
+  finding?: Finding;
+}
+
+/** Result of a check: the report, its judgement and the alerts it raised. */
+export interface CheckResult {
+  report: Report;
+  baseline: MetricValues | undefined;
+  findings: Finding[];
+  trend: MetricTrend[];
+  status: StatusReport;
+  /** Alerts raised by this check (already persisted). */
+  alerts: Alert[];
+  /** Alert keys (metric:severity) that cleared in this check. */
+  cleared: string[];
+}
+
+/** Live counters of what was ingested since the engine started. */
+export interface LiveView {
+  /** model -> version -> predicted class (or 'value' for regression/ranking) -> count. */
+  counts: Record<string, Record<string, Record<string, number>>>;
+  total: number;
+  /** Latency histogram (Prometheus buckets, seconds): per-bucket counts, last is +Inf. */
+  latencyBuckets: { le: number[]; counts: number[] };
+  confidenceBuckets: { le: number[]; counts: number[] };
+  /** Exact stats of the last `latencyWindow` latencies. */
+  latency: LatencyStats | undefined;
+  sla: SlaResult;
+}
+
+/** Where the engine runs. */
+export type EngineMode = 'worker' | 'in-thread';
+
+/** The engine's API: every method is callable through comlink. */
+export interface EngineApi {
+  open(config: EngineConfig, factory?: IDBFactory): Promise<{ alerts: Alert[] }>;
+  reserveIdBlock(): Promise<number>;
+  ingest(batch: IngestBatch): Promise<void>;
+  ingestLabels(batch: LabelIngest): Promise<void>;
+  /** Resolves when everything ingested before it is durable. */
+  flush(): Promise<void>;
+  report(q: ReportQuery): Promise<Report>;
+  series(q: ReportQuery & { periodMs: number }): Promise<SeriesPoint[]>;
+  captureBaseline(q: ReportQuery): Promise<MetricValues>;
+  setBaseline(values: MetricValues | undefined): Promise<void>;
+  check(q: ReportQuery & { periodMs: number; periods: number }): Promise<CheckResult>;
+  live(): Promise<LiveView>;
+  alerts(q: { from?: number; to?: number }): Promise<Alert[]>;
+  compact(now?: number): Promise<{ chunks: number; rows: number }>;
+  close(): Promise<void>;
+}
