@@ -157,38 +157,70 @@ function rebase(state: usize, counts: usize, slotOff: i32, lo: i32, hi: i32): vo
  * is then untouched).
  */
 export function sketchInsert(state: usize, values: usize, n: i32): i32 {
-  // Pass 1: validate and find the extremes of each sign; no state changes yet.
-  let posMin = Infinity, posMax: f64 = 0, negMin = Infinity, negMax: f64 = 0;
-  let lo = Infinity, hi = -Infinity;
-  let zeros = 0;
-  for (let i = 0; i < n; i++) {
-    const x = load<f64>(values + (<usize>i << 3));
-    if (!(x - x == 0)) return i;
-    lo = min(lo, x);
-    hi = max(hi, x);
-    const a = Math.abs(x);
-    if (x > 0) {
-      posMin = min(posMin, a);
-      posMax = max(posMax, a);
-    } else if (x < 0) {
-      negMin = min(negMin, a);
-      negMax = max(negMax, a);
-    } else {
-      zeros++;
-    }
-  }
-  if (n == 0) return -1;
+  // Pass 1, fused and branch-free: sums, extremes of each sign, zeros. A
+  // NaN or infinity makes its block's sums non-finite, and only then is the
+  // block scanned for it, before any state changes.
+  // Two values per step in SIMD: pmin/pmax are single instructions, where
+  // scalar min/max must also order NaN and -0 (NaN is caught by the sums).
+  const inf = f64x2.splat(Infinity);
+  const zero = f64x2.splat(0);
+  let vlo = inf, vhi = f64x2.splat(-Infinity), vpos = inf, vneg = inf;
+  let vzeros = i64x2.splat(0);
+  let sum: f64 = 0, sumC: f64 = 0, sq: f64 = 0, sqC: f64 = 0;
   for (let b = 0; b < n; b += BLOCK) {
     const end = min(n, b + BLOCK);
-    let s: f64 = 0, q: f64 = 0;
-    for (let i = b; i < end; i++) {
-      const x = load<f64>(values + (<usize>i << 3));
-      s += x;
-      q += x * x;
+    let vs = zero, vq = zero;
+    let i = b;
+    for (; i + 1 < end; i += 2) {
+      const x = v128.load(values + (<usize>i << 3));
+      vs = f64x2.add(vs, x);
+      vq = f64x2.add(vq, f64x2.mul(x, x));
+      vlo = f64x2.pmin(vlo, x);
+      vhi = f64x2.pmax(vhi, x);
+      vpos = f64x2.pmin(vpos, v128.bitselect(x, inf, f64x2.gt(x, zero)));
+      vneg = f64x2.pmin(vneg, v128.bitselect(f64x2.neg(x), inf, f64x2.lt(x, zero)));
+      vzeros = i64x2.sub(vzeros, f64x2.eq(x, zero));
     }
-    neumaier(state, 8, s);
-    neumaier(state, 10, q);
+    if (i < end) {
+      // Odd tail: one value, through lane 0 only.
+      const x = f64x2.replace_lane(f64x2.splat(0), 0, load<f64>(values + (<usize>i << 3)));
+      const one = v128.bitselect(x, zero, i64x2(-1, 0));
+      vs = f64x2.add(vs, one);
+      vq = f64x2.add(vq, f64x2.mul(one, one));
+      const lane0 = i64x2(-1, 0);
+      vlo = f64x2.pmin(vlo, v128.bitselect(x, inf, lane0));
+      vhi = f64x2.pmax(vhi, v128.bitselect(x, f64x2.splat(-Infinity), lane0));
+      vpos = f64x2.pmin(vpos, v128.bitselect(x, inf, v128.and(f64x2.gt(x, zero), lane0)));
+      vneg = f64x2.pmin(vneg, v128.bitselect(f64x2.neg(x), inf, v128.and(f64x2.lt(x, zero), lane0)));
+      vzeros = i64x2.sub(vzeros, v128.and(f64x2.eq(x, zero), lane0));
+    }
+    const bs = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    const bq = f64x2.extract_lane(vq, 0) + f64x2.extract_lane(vq, 1);
+    if (!(bs - bs == 0) || !(bq - bq == 0)) {
+      for (let k = b; k < end; k++) {
+        const x = load<f64>(values + (<usize>k << 3));
+        if (!(x - x == 0)) return k;
+      }
+    }
+    // Neumaier steps on the block totals.
+    let t = sum + bs;
+    sumC += Math.abs(sum) >= Math.abs(bs) ? (sum - t) + bs : (bs - t) + sum;
+    sum = t;
+    t = sq + bq;
+    sqC += Math.abs(sq) >= Math.abs(bq) ? (sq - t) + bq : (bq - t) + sq;
+    sq = t;
   }
+  const lo = min(f64x2.extract_lane(vlo, 0), f64x2.extract_lane(vlo, 1));
+  const hi = max(f64x2.extract_lane(vhi, 0), f64x2.extract_lane(vhi, 1));
+  const posMin = min(f64x2.extract_lane(vpos, 0), f64x2.extract_lane(vpos, 1));
+  const negMin = min(f64x2.extract_lane(vneg, 0), f64x2.extract_lane(vneg, 1));
+  const zeros = i64x2.extract_lane(vzeros, 0) + i64x2.extract_lane(vzeros, 1);
+  if (n == 0) return -1;
+  const posMax = max(hi, 0), negMax = max(-lo, 0);
+  neumaier(state, 8, sum);
+  neumaier(state, 8, sumC);
+  neumaier(state, 10, sq);
+  neumaier(state, 10, sqC);
   store<f64>(state + 48, load<f64>(state + 48) + <f64>zeros);
   store<f64>(state + 56, load<f64>(state + 56) + <f64>n);
   store<f64>(state + 96, min(load<f64>(state + 96), lo));
@@ -244,13 +276,31 @@ export function sketchInsert(state: usize, values: usize, n: i32): i32 {
   nOff = <i32>load<f64>(state + 32);
 
   // Pass 2: count. Every index lies in its side's window by construction.
-  for (let i = 0; i < n; i++) {
-    const x = load<f64>(values + (<usize>i << 3));
-    if (x > 0) {
-      const p = pos + (<usize>(indexOf(reinterpret<u64>(x), s, thr, lin) - pOff) << 3);
+  // Bases are offset by the window start (wrapping usize arithmetic).
+  const posBase = pos - (<usize>pOff << 3);
+  const negBase = neg - (<usize>nOff << 3);
+  if (s >= 1 && s <= TABLE_MAX) {
+    // The common case, specialised: two table loads and no log per value.
+    const sh = <u64>(51 - s);
+    for (let i = 0; i < n; i++) {
+      const x = load<f64>(values + (<usize>i << 3));
+      if (x == 0) continue;
+      const bits = reinterpret<u64>(Math.abs(x));
+      let e = <i32>(bits >> 52) - 1023;
+      let m = bits & MANT;
+      if (e == -1023) { e = -1022; m = 0; }
+      let j = load<i32>(lin + (<usize>(m >> sh) << 2));
+      j += <i32>(m >= load<u64>(thr + (<usize>(j + 1) << 3)));
+      const idx = (e << s) + j - <i32>(m == 0);
+      const p = select<usize>(posBase, negBase, x > 0) + (<usize>idx << 3);
       store<f64>(p, load<f64>(p) + 1.0);
-    } else if (x < 0) {
-      const p = neg + (<usize>(indexOf(reinterpret<u64>(-x), s, thr, lin) - nOff) << 3);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const x = load<f64>(values + (<usize>i << 3));
+      if (x == 0) continue;
+      const idx = indexOf(reinterpret<u64>(Math.abs(x)), s, thr, lin);
+      const p = select<usize>(posBase, negBase, x > 0) + (<usize>idx << 3);
       store<f64>(p, load<f64>(p) + 1.0);
     }
   }
