@@ -19,7 +19,7 @@ const nIdb = arg('idb', 5_000);
 const nRead = arg('read', 1_000_000);
 const nDexie = arg('dexie', 100_000);
 
-const server = await createServer({ root, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+const server = await createServer({ root, logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } }); // no reloads when other files change mid-run
 await server.listen();
 const url = server.resolvedUrls.local[0];
 const browser = await chromium.launch({
