@@ -34,7 +34,10 @@ export type ErrorCode =
   | 'NO_FOLD'
   // [monitor] the monitor was used after close(), or its worker failed
   | 'MONITOR_CLOSED'
-  | 'WORKER_FAILED';
+  | 'WORKER_FAILED'
+  // [sync] an endpoint without https; raw rows without allowRawRows
+  | 'INSECURE_ENDPOINT'
+  | 'RAW_NOT_ALLOWED';
 
 /** Base class: every modelwatch error is one of these. */
 export class ModelwatchError extends Error {

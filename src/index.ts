@@ -10,3 +10,5 @@ export * from './store/index.js';
 export * from './summary/index.js';
 // [monitor] createMonitor and the pure degradation / status / trend rules
 export * from './monitor/index.js';
+// [sync] outbox sender, OTLP / Prometheus / JSON encoders, fleet receiver
+export * from './sync/index.js';

@@ -1,0 +1,23 @@
+// Sync: summaries of closed windows leave the device through a persistent
+// outbox, to the backends people run.
+//
+//   const sync = new SyncEngine(store, { endpoint: 'https://otel.example/v1/metrics', format: 'otlp', deviceId });
+//   sync.start();                       // one tab per origin syncs (Web Locks)
+//   await sync.add(closedWindowSummaries);
+//
+// Formats: 'otlp' (OTLP/HTTP JSON metrics), 'prometheus' (Pushgateway text,
+// grouping key job/device), 'json' (modelwatch batches for createReceiver()).
+// Only summaries leave the device unless allowRawRows is set.
+export { SyncEngine, sendKeepalive, checkEndpoint } from './engine.js';
+export { MemoryOutbox } from './memory.js';
+export { idempotencyKey, seriesKey } from './key.js';
+export { backoffDelay, parseRetryAfter } from './backoff.js';
+export { encodeOtlp, expPoint, otlpBuckets, unixNano, CUMULATIVE } from './otlp.js';
+export type { OtlpMetricsRequest, OtlpMetric, OtlpExpPoint, OtlpNumberPoint, OtlpBuckets, OtlpAttribute, OtlpOptions } from './otlp.js';
+export { encodePrometheus, pushgatewayUrl, escapeLabelValue, formatValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export type { PrometheusOptions } from './prometheus.js';
+export { encodeBatch, parseBatch, BATCH_FORMAT, BATCH_VERSION } from './json.js';
+export type { Batch, BatchEntry } from './json.js';
+export { createReceiver } from './receiver.js';
+export type { Receiver, ReceiverOptions, IngestResult } from './receiver.js';
+export type * from './types.js';

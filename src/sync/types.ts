@@ -1,0 +1,95 @@
+// Types of the sync engine: its options, the outbox it writes to, the
+// requests it makes and the events it reports.
+import type { OutboxRecord } from '../store/index.js';
+
+/** Wire formats the engine can send. */
+export type SyncFormat = 'otlp' | 'prometheus' | 'json';
+
+/**
+ * The part of the store the engine needs (Store satisfies it; MemoryOutbox
+ * is an in-memory stand-in for Node).
+ */
+export interface OutboxStore {
+  enqueue(record: Omit<OutboxRecord, 'seq' | 'attempts'>): Promise<number>;
+  outbox(limit?: number): Promise<OutboxRecord[]>;
+  acknowledge(seqs: number[]): Promise<void>;
+}
+
+/** Options of a SyncEngine; only endpoint, format and deviceId are required. */
+export interface SyncOptions {
+  /**
+   * Where to send: OTLP/HTTP metrics URL (…/v1/metrics), Pushgateway base URL
+   * (http://host:9091), or a custom receiver's URL. https is required except
+   * for localhost, 127.0.0.0/8 and [::1].
+   */
+  endpoint: string;
+  format: SyncFormat;
+  /** Stable id of this device (browser profile); part of every idempotency key. */
+  deviceId: string;
+  /** Extra request headers, e.g. { authorization: 'Bearer …' }. */
+  headers?: Record<string, string>;
+  /** Time between sync rounds in ms (default 60 s). */
+  intervalMs?: number;
+  /** Outbox name: engines with different names keep separate queues and locks (default 'default'). */
+  name?: string;
+  /** Pushgateway job label (default 'modelwatch'). */
+  job?: string;
+  /** Most summaries per request (default 100). */
+  batchSize?: number;
+  /** Most pending summaries before the full-outbox policy applies (default 10,000). */
+  maxEntries?: number;
+  /** First retry delay in ms (default 1 s); doubles per failure, with jitter. */
+  backoffBaseMs?: number;
+  /** Longest retry delay in ms, also the cap on Retry-After (default 15 min). */
+  backoffMaxMs?: number;
+  /** A request not answered within this many ms is aborted and retried (default 30 s). */
+  timeoutMs?: number;
+  /** Bytes the pagehide flush may queue with keepalive/sendBeacon (default 60,000; browsers allow 64 KiB in flight). */
+  beaconBytes?: number;
+  /** Allow sendRows() to send raw prediction rows (default false: only summaries leave the device). */
+  allowRawRows?: boolean;
+  /** fetch to use (default globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** Whether the device is online (default navigator.onLine, else true). */
+  isOnline?: () => boolean;
+  /** Where online/offline/pagehide events fire (default globalThis when it has addEventListener). */
+  events?: EventTarget | null;
+  /** Web Locks used to elect one syncing tab (default navigator.locks; null = no election). */
+  locks?: LockManager | null;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+  /** Random source in [0, 1) for jitter (default Math.random). */
+  random?: () => number;
+  /** Receives the engine's events. */
+  onEvent?: (event: SyncEvent) => void;
+}
+
+/** One HTTP request as the engine builds it. */
+export interface SyncRequest {
+  url: string;
+  method: 'POST' | 'PUT';
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a flush did. */
+export interface FlushResult {
+  /** Summaries confirmed by the endpoint in this flush. */
+  delivered: number;
+  /** Pending summaries left. */
+  pending: number;
+  /** Why the flush stopped before emptying the outbox, if it did. */
+  stopped?: 'offline' | 'backoff' | 'not-leader' | 'failed' | 'stopped';
+  /** When the next attempt may be made (ms), after a failure. */
+  retryAt?: number;
+}
+
+/** Events reported through options.onEvent. */
+export type SyncEvent =
+  | { type: 'delivered'; count: number; status: number }
+  | { type: 'failed'; status?: number; error?: unknown; retryInMs: number; attempt: number }
+  | { type: 'rejected'; count: number; status: number; reason: string }
+  | { type: 'coalesced'; before: number; after: number }
+  | { type: 'dropped'; count: number }
+  | { type: 'leader'; leader: boolean }
+  | { type: 'beacon'; requests: number; bytes: number; summaries: number };
