@@ -397,6 +397,19 @@ def classification_cases() -> list[dict]:
         with_prob = rng.uniform() < 0.8
         cases.append({'name': f'binary-{i}-n{n}', 'gen': {'kind': 'binary', **p}, 'withProb': with_prob,
                       'expected': expected_classification(yt, yp, sc if with_prob else None)})
+    # The largest size the brief asks for, with scores and 20-class probabilities.
+    for i, (kind, p) in enumerate([
+        ('binary', {'seed': 19000, 'n': 100000, 'rate': 0.3, 'signal': 0.25, 'ties': 0, 'thr': 0.5, 'flip': 0.1}),
+        ('multiclass', {'seed': 19001, 'n': 100000, 'labels': [float(j) for j in range(20)], 'acc': 0.6, 'skew': True,
+                        'cover': True, 'prob': True, 'signal': 0.5, 'ties': 0}),
+    ]):
+        if kind == 'binary':
+            yt, yp, sc = gen_binary(p)
+            exp = expected_classification(yt, yp, sc)
+        else:
+            yt, yp, pm = gen_multiclass(p)
+            exp = expected_classification(yt, yp, np.asarray(pm))
+        cases.append({'name': f'{kind}-n100000', 'gen': {'kind': kind, **p}, 'withProb': True, 'expected': exp})
     label_sets = [
         None, None, None,
         [-3.0, 7.0, 1000000.0], [2.0, 4.0, 8.0, 16.0, 32.0], [-10.0, -5.0, 0.0, 5.0],
@@ -586,6 +599,11 @@ def regression_cases() -> list[dict]:
         yt, yp = gen_regression(p)
         cases.append({'name': f'regression-{i}-n{n}', 'gen': p, 'expected': expected_regression(yt, yp)})
 
+    for i, dist in enumerate(['uniform', 'heavy']):
+        p = {'seed': 59000 + i, 'n': 100000, 'dist': dist, 'noise': 0.1, 'scale': 1.0, 'shift': 0.0, 'zeroRate': 0.0}
+        yt, yp = gen_regression(p)
+        cases.append({'name': f'regression-{dist}-n100000', 'gen': p, 'expected': expected_regression(yt, yp)})
+
     def lit(name, yt, yp):
         cases.append({'name': name, 'input': {'yTrue': yt, 'yPred': yp}, 'expected': expected_regression(yt, yp)})
 
@@ -653,6 +671,11 @@ def latency_cases() -> list[dict]:
         ps = [0.0, 100.0, 12.5, 33.3, 99.9] + [rng.uniform() * 100.0 for _ in range(3)]
         v = gen_latency(p)
         cases.append({'name': f'latency-{i}-n{n}', 'gen': p, 'ps': ps, 'expected': expected_latency(v, ps)})
+
+    for i, dist in enumerate(['cubic', 'heavy']):
+        p = {'seed': 69000 + i, 'n': 100000, 'dist': dist, 'scale': 1.0}
+        ps = [0.0, 50.0, 99.0, 99.9, 100.0]
+        cases.append({'name': f'latency-{dist}-n100000', 'gen': p, 'ps': ps, 'expected': expected_latency(gen_latency(p), ps)})
 
     def lit(name, v, ps):
         cases.append({'name': name, 'input': {'values': v}, 'ps': ps, 'expected': expected_latency(v, ps)})
@@ -758,6 +781,11 @@ def trend_cases() -> list[dict]:
         }
         x, y = gen_trend(p)
         cases.append({'name': f'trend-{i}-n{n}', 'gen': p, 'expected': expected_trend(x, y)})
+
+    for i, xk in enumerate(['default', 'uniform']):
+        p = {'seed': 79000 + i, 'n': 100000, 'x': xk, 'slope': 0.001, 'intercept': 0.8, 'noise': 1.0, 'heavy': False}
+        x, y = gen_trend(p)
+        cases.append({'name': f'trend-{xk}-n100000', 'gen': p, 'expected': expected_trend(x, y)})
 
     def lit(name, y, x=None):
         cases.append({'name': name, 'input': {'values': y, **({'x': x} if x is not None else {})}, 'expected': expected_trend(x, y)})
@@ -943,7 +971,7 @@ def main() -> None:
         'trend': trend_cases,
         'ranking': ranking_cases,
     }
-    only = sys.argv[1:]  # e.g. `python3 scripts/gen_fixtures.py trend` regenerates one file
+    only = sys.argv[1:]  # `python3 scripts/gen_fixtures.py trend latency` regenerates those files only
     total = 0
     for name, make in families.items():
         if only and name not in only:
