@@ -17,7 +17,8 @@ const browserArgs = [
 ];
 
 // Suites under test/shared run in both Node and Chromium; test/node and
-// test/browser hold what only makes sense in one of them.
+// test/browser hold what only makes sense in one of them; test/integration
+// drives real servers and browsers from Node.
 // .ci/run asks for a JSON report to count passed and failed tests.
 const jsonReport = process.env.MODELWATCH_VITEST_JSON;
 
@@ -33,6 +34,19 @@ export default defineConfig({
           environment: 'node',
           include: ['test/shared/**/*.test.ts', 'test/node/**/*.test.ts'],
           testTimeout: 120_000,
+        },
+      },
+      {
+        // Real servers and real browsers driven from Node (Prometheus,
+        // Pushgateway, a Chromium profile on a small disk): one file at a time.
+        extends: true,
+        test: {
+          name: 'integration',
+          environment: 'node',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
       {
