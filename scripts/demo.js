@@ -1,0 +1,13 @@
+// `npm run demo`: builds the offline demo page (demo/) and serves it on
+// localhost, printing its URL. The same server receives the page's synced
+// summaries (POST /api/summaries) and shows the fleet aggregate
+// (GET /api/metrics, Prometheus text), so the whole loop runs on one machine.
+import { build, preview } from 'vite';
+
+const port = Number(process.env.PORT ?? 4173);
+const host = process.env.HOST ?? '127.0.0.1';
+
+await build({ configFile: 'demo/vite.config.ts', logLevel: 'warn' });
+const server = await preview({ configFile: 'demo/vite.config.ts', preview: { host, port, strictPort: false } });
+const url = server.resolvedUrls?.local[0] ?? `http://${host}:${port}/`;
+console.log(`\nmodelwatch demo: ${url}\n(Ctrl+C to stop)`);
