@@ -1,0 +1,76 @@
+// Summaries of simulated devices for the sync tests: seeded, so each test
+// knows the raw rows behind every summary and computes expectations from them.
+import { summarize } from '../../../src/index.js';
+import type { Summary } from '../../../src/index.js';
+
+/** mulberry32: small, seeded, good enough for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Raw rows of one device window (binary task). */
+export interface DeviceRows {
+  timestamp: Float64Array;
+  prediction: Float64Array;
+  score: Float64Array;
+  latencyMs: Float64Array;
+  label: Float64Array;
+  segment: Uint16Array;
+}
+
+export const SEGMENTS = ['', 'eu'];
+
+/** Rows of device `device`, window `w` (1 minute each), n rows; latencies log-normal around 60 ms. */
+export function deviceRows(device: number, w: number, n: number): DeviceRows {
+  const r = rng(1000 * device + w + 1);
+  const start = 1_700_000_000_000 + w * 60_000;
+  const rows: DeviceRows = {
+    timestamp: new Float64Array(n),
+    prediction: new Float64Array(n),
+    score: new Float64Array(n),
+    latencyMs: new Float64Array(n),
+    label: new Float64Array(n),
+    segment: new Uint16Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    rows.timestamp[i] = start + Math.floor((i * 60_000) / n);
+    const s = r();
+    rows.score[i] = s;
+    rows.prediction[i] = s >= 0.5 ? 1 : 0;
+    // Box-Muller for a log-normal latency; some rows unlabeled (NaN).
+    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    rows.latencyMs[i] = Math.exp(Math.log(60) + 0.9 * z);
+    rows.label[i] = r() < 0.2 ? NaN : r() < s ? 1 : 0;
+    rows.segment[i] = r() < 0.3 ? 1 : 0;
+  }
+  return rows;
+}
+
+/** The summaries (one per segment present) of deviceRows(device, w, n). */
+export function deviceSummaries(device: number, w: number, n: number, model = 'churn', version = 'v1'): Summary[] {
+  const rows = deviceRows(device, w, n);
+  const start = 1_700_000_000_000 + w * 60_000;
+  return summarize({
+    task: 'binary',
+    predictions: {
+      model,
+      version,
+      id: Float64Array.from({ length: n }, (_, i) => device * 1e6 + w * 1e3 + i),
+      timestamp: rows.timestamp,
+      prediction: rows.prediction,
+      score: rows.score,
+      latencyMs: rows.latencyMs,
+      segment: rows.segment,
+      segments: SEGMENTS,
+    },
+    labels: rows.label,
+    window: { start, end: start + 60_000 },
+  });
+}
