@@ -42,6 +42,8 @@ import type {
 } from './protocol.js';
 
 const DAY = 86_400_000;
+/** Most points of one series (ten years of days). */
+const MAX_PERIODS = 3660;
 /** Model name suffix of the pseudo-model that stores ranking relevance (see ingestLabels). */
 const RELEVANCE = '\u0000relevance';
 /** Model name suffix of the persisted baseline record. */
@@ -145,7 +147,18 @@ export function createEngine(): EngineApi {
     return out;
   }
 
+  // Writes still being issued (ranking labels first reserve ids) must land
+  // before a read, so a report sees everything sent before it was asked for.
+  const inflight = new Set<Promise<unknown>>();
+  function tracked<T>(p: Promise<T>): Promise<T> {
+    inflight.add(p);
+    const drop = () => inflight.delete(p);
+    p.then(drop, drop);
+    return p;
+  }
+
   async function read(q: ReportQuery): Promise<Rows> {
+    await Promise.allSettled([...inflight]);
     const { c, s } = need();
     const range = { model: c.model, from: q.from, to: q.to, ...(q.version !== undefined ? { version: q.version } : {}) };
     const [chunks, lab] = await Promise.all([
@@ -277,6 +290,9 @@ export function createEngine(): EngineApi {
 
   function buildSeries(q: ReportQuery & { periodMs: number }, rows: Rows): SeriesPoint[] {
     if (!(q.periodMs > 0)) throw new InputError('INVALID_OPTION', 'periodMs', `is ${q.periodMs}; expected a positive number of ms`);
+    if ((q.to - q.from) / q.periodMs > MAX_PERIODS) {
+      throw new InputError('INVALID_OPTION', 'window', `spans more than ${MAX_PERIODS} periods of ${q.periodMs} ms; use a shorter window or longer periods`);
+    }
     const out: SeriesPoint[] = [];
     for (let a = q.from; a < q.to; a += q.periodMs) {
       const b = Math.min(q.to, a + q.periodMs);
@@ -294,6 +310,25 @@ export function createEngine(): EngineApi {
       out.push({ ...a, seq });
     }
     return out;
+  }
+
+  async function ingestLabels(b: LabelIngest): Promise<void> {
+    const { c, s } = need();
+    const write = s.putLabels({ id: b.id, label: b.label, labeledAt: b.labeledAt });
+    if (b.relevant) {
+      // The store's label column holds one number; the relevant set of a
+      // ranking label is kept as a chunk of a pseudo-model ('<model>\0relevance')
+      // with its own ids: prediction = the judged prediction's id,
+      // timestamp = labeledAt, extras.ranked = the relevant items.
+      const n = b.id.length;
+      const id = await relevanceIds(s, n);
+      await s.putPredictions({
+        model: c.model + RELEVANCE, version: '', id, timestamp: b.labeledAt, prediction: b.id,
+        score: new Float64Array(n).fill(NaN), latencyMs: new Float64Array(n).fill(NaN),
+        segment: new Uint16Array(n), segments: [''], extras: { ranked: b.relevant },
+      });
+    }
+    await write;
   }
 
   const api: EngineApi = {
@@ -349,28 +384,15 @@ export function createEngine(): EngineApi {
       await write;
     },
 
-    async ingestLabels(b: LabelIngest) {
-      const { c, s } = need();
-      const write = s.putLabels({ id: b.id, label: b.label, labeledAt: b.labeledAt });
-      if (b.relevant) {
-        // The store's label column holds one number; the relevant set of a
-        // ranking label is kept as a chunk of a pseudo-model ('<model>\0relevance')
-        // with its own ids: prediction = the judged prediction's id,
-        // timestamp = labeledAt, extras.ranked = the relevant items.
-        const n = b.id.length;
-        const id = await relevanceIds(s, n);
-        await s.putPredictions({
-          model: c.model + RELEVANCE, version: '', id, timestamp: b.labeledAt, prediction: b.id,
-          score: new Float64Array(n).fill(NaN), latencyMs: new Float64Array(n).fill(NaN),
-          segment: new Uint16Array(n), segments: [''], extras: { ranked: b.relevant },
-        });
-      }
-      await write;
+    ingestLabels(b: LabelIngest) {
+      return tracked(ingestLabels(b));
     },
 
-    flush() {
-      return need().s.flush();
+    async flush() {
+      await Promise.allSettled([...inflight]);
+      await need().s.flush();
     },
+
 
     async report(q) {
       return buildReport(q, await read(q));
