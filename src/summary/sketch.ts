@@ -167,8 +167,8 @@ export class ExpHistogram {
       const g = s.f64View();
       this.scale = g[h]!;
       const pLen = g[h + 3]!, nLen = g[h + 5]!;
-      this.positive = { offset: g[h + 2]!, counts: g.slice(h + HEADER, h + HEADER + pLen) };
-      this.negative = { offset: g[h + 4]!, counts: g.slice(h + HEADER + m, h + HEADER + m + nLen) };
+      this.positive = readBuckets(this.positive, g[h + 2]!, g.subarray(h + HEADER, h + HEADER + pLen));
+      this.negative = readBuckets(this.negative, g[h + 4]!, g.subarray(h + HEADER + m, h + HEADER + m + nLen));
       this.zeroCount = g[h + 6]!;
       this.count = g[h + 7]!;
       this.sumPair = [g[h + 8]!, g[h + 9]!];
@@ -287,6 +287,15 @@ export class ExpHistogram {
     const q = numbers(qs, 'qs');
     return Float64Array.from(q, (x) => this.quantile(x));
   }
+}
+
+/** New bucket state from WASM memory, reusing the old array when the length is unchanged (the common case once a sketch has warmed up). */
+function readBuckets(old: Buckets, offset: number, counts: Float64Array): Buckets {
+  if (old.counts.length === counts.length) {
+    old.counts.set(counts);
+    return { offset, counts: old.counts };
+  }
+  return { offset, counts: counts.slice() };
 }
 
 function addBuckets(a: Buckets, b: Buckets): Buckets {
