@@ -39,7 +39,7 @@ function classicQuantile(values: number[], bounds: readonly number[], q: number)
   const counts = bounds.map((b) => values.filter((v) => v <= b).length);
   const n = values.length;
   const rank = q * n;
-  let i = counts.findIndex((c) => c >= rank);
+  const i = counts.findIndex((c) => c >= rank);
   if (i < 0) return bounds[bounds.length - 1]!; // in +Inf: Prometheus answers the top finite bound
   const lower = i === 0 ? 0 : bounds[i - 1]!;
   const below = i === 0 ? 0 : counts[i - 1]!;

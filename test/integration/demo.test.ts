@@ -1,0 +1,105 @@
+// The demo page end to end in real headless Chromium (playwright-core): it
+// loads without console errors, predictions flow, injected drift raises the
+// critical alert on the page, the page and its data survive going offline and
+// reloading (service worker + IndexedDB), and the built JS + WASM stay within
+// the payload budget stated in the README.
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The demo's JS + WASM, gzipped, must stay under this (stated in the README). */
+export const PAYLOAD_BUDGET_KB = 160;
+
+const OUT = 'test-results/demo';
+let server: PreviewServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let url: string;
+const consoleErrors: string[] = [];
+
+async function number(testId: string): Promise<number> {
+  return Number(await page.getByTestId(testId).textContent());
+}
+
+/** Waits until f() is truthy (polling), or fails with `what`. */
+async function until<T>(what: string, f: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function isPng(path: string): boolean {
+  const b = readFileSync(path);
+  return b.length > 10_000 && b.subarray(1, 4).toString() === 'PNG';
+}
+
+beforeAll(async () => {
+  await build({ configFile: 'demo/vite.config.ts', logLevel: 'warn' });
+  server = await preview({ configFile: 'demo/vite.config.ts', preview: { host: '127.0.0.1', port: 0 } });
+  url = server.resolvedUrls!.local[0]!;
+  browser = await chromium.launch({
+    executablePath: process.env.MODELWATCH_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  mkdirSync(OUT, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((r) => server?.httpServer.close(() => r()));
+});
+
+describe('demo page', () => {
+  it('keeps its JS + WASM payload within the budget', () => {
+    const dir = 'demo/dist/assets';
+    const files = readdirSync(dir).filter((f) => /\.(js|wasm)$/.test(f) && !f.startsWith('engine-'));
+    const sizes = files.map((f) => ({ f, raw: statSync(join(dir, f)).size, gz: gzipSync(readFileSync(join(dir, f))).length }));
+    const totalKb = sizes.reduce((a, s) => a + s.gz, 0) / 1024;
+    writeFileSync(join(OUT, 'payload.json'), JSON.stringify({ totalKb, sizes }, null, 2));
+    expect(files.some((f) => f.endsWith('.wasm'))).toBe(true);
+    expect(totalKb).toBeLessThanOrEqual(PAYLOAD_BUDGET_KB);
+  });
+
+  it('loads without console errors and predictions flow', async () => {
+    await page.goto(`${url}?rate=200&delay=0.5&baselineAfter=12&checkWindow=15`);
+    await until('predictions to be stored', async () => (await number('total')) > 200);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('raises the critical alert on the page after concept drift', async () => {
+    // Let the baseline be captured on healthy data first.
+    await until('a good status', async () => (await page.getByTestId('overall').textContent())?.trim() !== 'no data');
+    await new Promise((r) => setTimeout(r, 14_000));
+    await page.screenshot({ path: join(OUT, 'before-drift.png'), fullPage: true });
+    await page.getByTestId('drift').click();
+    await until('a critical accuracy alert', async () => (await page.locator('#alerts li.critical').count()) > 0, 90_000);
+    await page.screenshot({ path: join(OUT, 'after-drift.png'), fullPage: true });
+    expect(isPng(join(OUT, 'before-drift.png'))).toBe(true);
+    expect(isPng(join(OUT, 'after-drift.png'))).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('reloads offline with its data (service worker + IndexedDB)', async () => {
+    await until('the service worker to control the page', () => page.evaluate(() => navigator.serviceWorker.controller !== null));
+    const before = await number('total');
+    expect(before).toBeGreaterThan(0);
+    await context.setOffline(true);
+    await page.reload();
+    await until('stored predictions to show again', async () => (await number('total')) >= before, 30_000);
+    expect(await page.title()).toContain('modelwatch');
+    await context.setOffline(false);
+  });
+});

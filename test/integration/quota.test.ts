@@ -1,0 +1,175 @@
+// Storage quota exhaustion of the IndexedDB store in a real Chromium: no fake
+// IndexedDB and no quota override (Chromium 156 reports a CDP quota override in
+// navigator.storage.estimate() but does not make IndexedDB writes fail with
+// it). Instead the browser profile lives on a 20 MiB tmpfs, so Chromium's own
+// disk-based quota is real and small. The page (quota/page.ts, served by Vite)
+// writes predictions until the quota runs out; this side checks that the
+// store reported it, folded the oldest rows into persisted summaries, and
+// lost no row that was not summarized.
+//
+// Needs root (or CAP_SYS_ADMIN) to mount the tmpfs; without it the suite fails.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { createServer } from 'vite';
+import type { ViteDevServer } from 'vite';
+import type { Accounting, EventInfo, WriteOutcome } from './quota/page.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const TMPFS_MIB = 20;
+const BATCH = 20_000; // rows: ~0.84 MB of columns per batch
+const BYTES_PER_ROW = 5 * 8 + 2; // five Float64 columns and a Uint16 segment
+
+let work: string | undefined;
+let profile: string | undefined;
+let mounted = false;
+let server: ViteDevServer | undefined;
+let context: BrowserContext | undefined;
+let page: Page;
+
+function mountTmpfs(dir: string): void {
+  const uid = process.getuid?.();
+  if (uid !== 0) {
+    throw new Error(
+      `quota.test.ts needs root to mount a ${TMPFS_MIB} MiB tmpfs for Chromium's profile (running as uid ${uid}); ` +
+        'run it as root, e.g. in the CI container',
+    );
+  }
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MIB}m`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    const err = e as { stderr?: Buffer };
+    throw new Error(`quota.test.ts cannot mount a tmpfs on ${dir} (needs root with CAP_SYS_ADMIN): ${err.stderr?.toString().trim() ?? String(e)}`);
+  }
+  mounted = true;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'modelwatch-quota-'));
+  profile = join(work, 'profile');
+  execFileSync('mkdir', ['-p', profile]);
+  mountTmpfs(profile);
+  server = await createServer({
+    root: ROOT,
+    configFile: false,
+    logLevel: 'error',
+    cacheDir: join(work, 'vite'),
+    // No dependency discovery, so no reload mid-test; idb and comlink are ESM already.
+    optimizeDeps: { noDiscovery: true, include: [] },
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+  });
+  await server.listen();
+  const url = server.resolvedUrls!.local[0]!;
+  const chromiumPath = process.env.MODELWATCH_CHROMIUM ?? '/usr/bin/chromium';
+  context = await chromium.launchPersistentContext(profile, {
+    ...(chromiumPath ? { executablePath: chromiumPath } : {}),
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(`${url}test/integration/quota/index.html`);
+  await page.waitForFunction(() => window.quotaReady === true, null, { timeout: 30_000 });
+}, 90_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (mounted && profile) execFileSync('umount', [profile]);
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('IndexedDB store at the storage quota (Chromium, profile on a 20 MiB tmpfs)', () => {
+  it('reports the quota, folds the oldest rows into summaries, keeps writing, and loses no unsummarized row', async () => {
+    const disk = statfsSync(profile!);
+    const diskBytes = disk.blocks * disk.bsize;
+    await page.evaluate((name) => window.quota.open(name), `quota-${Date.now()}`);
+
+    // 1. Twice the disk's worth of predictions, one batch after the other.
+    const fill: WriteOutcome[] = await page.evaluate((n) => window.quota.write(36, n), BATCH);
+    const afterFill: EventInfo[] = await page.evaluate(() => window.quota.events());
+    const quotaEvents = afterFill.filter((e) => e.type === 'quota-exceeded');
+    expect(quotaEvents.length).toBeGreaterThan(0);
+    for (const e of quotaEvents) {
+      expect(e.error).toMatchObject({ name: 'StoreError', code: 'QUOTA_EXCEEDED', cause: { name: 'QuotaExceededError', isDomException: true } });
+    }
+    const quotaCompactions = afterFill.filter((e) => e.type === 'compacted' && e.reason === 'quota');
+    expect(quotaCompactions.length).toBeGreaterThan(0);
+    expect(quotaCompactions.every((e) => e.rows! > 0)).toBe(true);
+    // Folding a quarter of the raw rows frees far more than one batch, so the
+    // retry of every batch that hit the quota went in.
+    expect(fill.filter((o) => !o.ok)).toEqual([]);
+
+    // Where Chromium drew the line: the usage before the first write that hit the quota.
+    const firstHit = afterFill.findIndex((e) => e.type === 'quota-exceeded');
+    const hitWrite = fill[afterFill.slice(0, firstHit).filter((e) => e.type === 'compacted').length === 0 ? firstHitIndex(fill) : 0]!;
+    const reported = await page.evaluate(() => navigator.storage.estimate());
+    console.log(
+      `tmpfs ${diskBytes} B; first QuotaExceededError at usage ${hitWrite.usageBefore} B + a ${hitWrite.rows * BYTES_PER_ROW} B batch ` +
+        `(${(hitWrite.usageBefore / diskBytes).toFixed(3)}-${((hitWrite.usageBefore + hitWrite.rows * BYTES_PER_ROW) / diskBytes).toFixed(3)} of the disk); ` +
+        `estimate() now says usage ${reported.usage}, quota ${reported.quota}; ${quotaEvents.length} quota events, ${quotaCompactions.length} quota compactions`,
+    );
+    expect(hitWrite.usageBefore).toBeLessThan(diskBytes); // the quota, not a full disk, stopped the write
+
+    // 2. A batch larger than the whole quota: compaction cannot make room, the
+    // write rejects, and the caller still holds the batch.
+    const big: WriteOutcome[] = await page.evaluate(() => window.quota.write(1, 400_000));
+    expect(big).toHaveLength(1);
+    expect(big[0]!.ok).toBe(false);
+    expect(big[0]!.error).toMatchObject({ name: 'StoreError', code: 'QUOTA_EXCEEDED', cause: { name: 'QuotaExceededError', isDomException: true } });
+
+    // 3. The store keeps working: small batches go in.
+    const after: WriteOutcome[] = await page.evaluate(() => window.quota.write(3, 5_000));
+    expect(after.map((o) => o.ok)).toEqual([true, true, true]);
+
+    // 4. Every row handed to the store is there raw or inside a persisted summary, exactly once.
+    const a: Accounting = await page.evaluate(() => window.quota.account());
+    const accepted = a.sent.filter((s) => s.ok);
+    const rejected = a.sent.filter((s) => !s.ok);
+    expect(rejected.map((s) => s.key)).toEqual([big[0]!.key]);
+    expect(a.held).toEqual([{ key: big[0]!.key, rows: 400_000, intact: true }]);
+
+    const where = new Map<number, string[]>();
+    const note = (key: number, place: string) => where.set(key, [...(where.get(key) ?? []), place]);
+    for (const r of a.raw) {
+      expect(r.identical, `raw chunk ${r.key} differs from the batch sent`).toBe(true);
+      note(r.key, 'raw');
+    }
+    for (const s of a.summaries) {
+      expect(s.chunkKeys).toHaveLength(1);
+      expect(s.segmentCountsMatch, `summary of chunk ${s.chunkKeys[0]}`).toBe(true);
+      note(s.chunkKeys[0]!, 'summary');
+    }
+    for (const s of accepted) expect(where.get(s.key), `batch ${s.key}`).toHaveLength(1);
+    for (const s of rejected) expect(where.get(s.key), `rejected batch ${s.key}`).toBeUndefined();
+    expect(where.size).toBe(accepted.length);
+
+    // The same in rows and labels: raw + summarized = written.
+    const byKey = new Map(accepted.map((s) => [s.key, s]));
+    const rawRows = a.raw.reduce((t, r) => t + r.rows, 0);
+    const summarizedRows = a.summaries.reduce((t, s) => t + s.count, 0);
+    expect(rawRows + summarizedRows).toBe(accepted.reduce((t, s) => t + s.rows, 0));
+    for (const s of a.summaries) expect(s.count).toBe(byKey.get(s.chunkKeys[0]!)!.rows);
+    for (const s of a.summaries) expect(s.labeled).toBe(byKey.get(s.chunkKeys[0]!)!.labeled);
+    expect(a.rawLabeled).toBe(a.raw.reduce((t, r) => t + byKey.get(r.key)!.labeled, 0));
+
+    // Compaction really folded rows (and only through the owner's fold).
+    expect(a.summaries.length).toBeGreaterThan(0);
+    expect(a.folds).toBeGreaterThanOrEqual(a.summaries.length);
+    const compactedRows = (await page.evaluate(() => window.quota.events()))
+      .filter((e) => e.type === 'compacted')
+      .reduce((t, e) => t + e.rows!, 0);
+    expect(compactedRows).toBe(summarizedRows);
+  });
+});
+
+/** Index of the first write whose usage then dropped (it triggered the first quota compaction). */
+function firstHitIndex(fill: WriteOutcome[]): number {
+  for (let i = 1; i < fill.length; i++) if (fill[i]!.usageBefore < fill[i - 1]!.usageBefore) return i - 1;
+  return 0;
+}
