@@ -2,6 +2,7 @@
 // hashed assets, plus a service worker that precaches all of them so a reload
 // with the network off still works.
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 /** Emits sw.js with the list of every built asset and a version derived from their names. */
@@ -29,7 +30,8 @@ self.addEventListener('fetch', (e) => {
   const req = e.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin || new URL(req.url).pathname.startsWith('/api/')) return;
   // Cache first: the build is immutable (hashed names); the page itself falls back to the cached shell.
-  e.respondWith(caches.match(req, { ignoreSearch: true }).then((hit) => hit || fetch(req).catch(() => caches.match('./'))));
+  // ignoreVary: module scripts are requested with an Origin header and the server varies on it.
+  e.respondWith(caches.match(req, { ignoreSearch: true, ignoreVary: true }).then((hit) => hit || fetch(req).catch(() => caches.match('./', { ignoreVary: true }))));
 });
 `,
       });
@@ -42,6 +44,8 @@ export default defineConfig({
   base: './',
   publicDir: false,
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0 },
+  // The demo consumes the built package, as an app would (`npm run build` first).
+  resolve: { alias: { modelwatch: fileURLToPath(new URL('../dist/index.js', import.meta.url)) } },
   worker: { format: 'es' },
   plugins: [precache()],
 });
