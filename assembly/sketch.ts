@@ -158,15 +158,14 @@ function rebase(state: usize, counts: usize, slotOff: i32, lo: i32, hi: i32): vo
  * is then untouched).
  */
 export function sketchInsert(state: usize, values: usize, n: i32): i32 {
-  // Pass 1, fused and branch-free: sums, extremes of each sign, zeros. A
-  // NaN or infinity makes its block's sums non-finite, and only then is the
-  // block scanned for it, before any state changes.
-  // Two values per step in SIMD: pmin/pmax are single instructions, where
-  // scalar min/max must also order NaN and -0 (NaN is caught by the sums).
+  // Pass 1, fused and branch-free: sums and extremes, two values per step in
+  // SIMD (pmin/pmax are single instructions, where scalar min/max must also
+  // order NaN and -0). A NaN or infinity makes its block's sums non-finite,
+  // and only then is the block scanned for it, before any state changes.
   const inf = f64x2.splat(Infinity);
   const zero = f64x2.splat(0);
-  let vlo = inf, vhi = f64x2.splat(-Infinity), vpos = inf, vneg = inf;
-  let vzeros = i64x2.splat(0);
+  const lane0 = i64x2(-1, 0);
+  let vlo = inf, vhi = f64x2.splat(-Infinity);
   let sum: f64 = 0, sumC: f64 = 0, sq: f64 = 0, sqC: f64 = 0;
   for (let b = 0; b < n; b += BLOCK) {
     const end = min(n, b + BLOCK);
@@ -178,22 +177,14 @@ export function sketchInsert(state: usize, values: usize, n: i32): i32 {
       vq = f64x2.add(vq, f64x2.mul(x, x));
       vlo = f64x2.pmin(vlo, x);
       vhi = f64x2.pmax(vhi, x);
-      vpos = f64x2.pmin(vpos, v128.bitselect(x, inf, f64x2.gt(x, zero)));
-      vneg = f64x2.pmin(vneg, v128.bitselect(f64x2.neg(x), inf, f64x2.lt(x, zero)));
-      vzeros = i64x2.sub(vzeros, f64x2.eq(x, zero));
     }
     if (i < end) {
-      // Odd tail: one value, through lane 0 only.
-      const x = f64x2.replace_lane(f64x2.splat(0), 0, load<f64>(values + (<usize>i << 3)));
-      const one = v128.bitselect(x, zero, i64x2(-1, 0));
-      vs = f64x2.add(vs, one);
-      vq = f64x2.add(vq, f64x2.mul(one, one));
-      const lane0 = i64x2(-1, 0);
+      // Odd tail: one value, in lane 0 only.
+      const x = f64x2.replace_lane(zero, 0, load<f64>(values + (<usize>i << 3)));
+      vs = f64x2.add(vs, x);
+      vq = f64x2.add(vq, f64x2.mul(x, x));
       vlo = f64x2.pmin(vlo, v128.bitselect(x, inf, lane0));
       vhi = f64x2.pmax(vhi, v128.bitselect(x, f64x2.splat(-Infinity), lane0));
-      vpos = f64x2.pmin(vpos, v128.bitselect(x, inf, v128.and(f64x2.gt(x, zero), lane0)));
-      vneg = f64x2.pmin(vneg, v128.bitselect(f64x2.neg(x), inf, v128.and(f64x2.lt(x, zero), lane0)));
-      vzeros = i64x2.sub(vzeros, v128.and(f64x2.eq(x, zero), lane0));
     }
     const bs = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
     const bq = f64x2.extract_lane(vq, 0) + f64x2.extract_lane(vq, 1);
@@ -213,9 +204,19 @@ export function sketchInsert(state: usize, values: usize, n: i32): i32 {
   }
   const lo = min(f64x2.extract_lane(vlo, 0), f64x2.extract_lane(vlo, 1));
   const hi = max(f64x2.extract_lane(vhi, 0), f64x2.extract_lane(vhi, 1));
-  const posMin = min(f64x2.extract_lane(vpos, 0), f64x2.extract_lane(vpos, 1));
-  const negMin = min(f64x2.extract_lane(vneg, 0), f64x2.extract_lane(vneg, 1));
-  const zeros = i64x2.extract_lane(vzeros, 0) + i64x2.extract_lane(vzeros, 1);
+  // With every value positive, the smallest positive is the minimum; only
+  // batches holding zeros or negatives need a scan for the rest.
+  let posMin = lo, negMin = Infinity;
+  let zeros = 0;
+  if (!(lo > 0)) {
+    posMin = Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = load<f64>(values + (<usize>i << 3));
+      if (x > 0) posMin = min(posMin, x);
+      else if (x < 0) negMin = min(negMin, -x);
+      else zeros++;
+    }
+  }
   if (n == 0) return -1;
   const posMax = max(hi, 0), negMax = max(-lo, 0);
   neumaier(state, 8, sum);
@@ -287,6 +288,19 @@ export function sketchInsert(state: usize, values: usize, n: i32): i32 {
     const sh = <u64>(51 - s);
     const bias = <usize>(1023 << s) << 3;
     const posB = posBase - bias, negB = negBase - bias;
+    if (negMax == 0 && zeros == 0 && posMin >= 2.2250738585072014e-308) {
+      // All positive normal values (latencies, scores, delays): no sign, zero
+      // or subnormal cases left, so the loop body is a few integer ops.
+      for (let i = 0; i < n; i++) {
+        const bits = load<u64>(values + (<usize>i << 3));
+        const m = bits & MANT;
+        let j = load<i32>(lin + (<usize>(m >> sh) << 2));
+        j += <i32>(m >= load<u64>(thr + (<usize>(j + 1) << 3)));
+        const p = posB + (<usize>((<i32>(bits >> 52) << s) + j - <i32>(m == 0)) << 3);
+        store<f64>(p, load<f64>(p) + 1.0);
+      }
+      return -1;
+    }
     for (let i = 0; i < n; i++) {
       const bits = load<u64>(values + (<usize>i << 3));
       const E = <i32>(bits >> 52) & 0x7ff;

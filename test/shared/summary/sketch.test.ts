@@ -97,6 +97,17 @@ describe('ExpHistogram insert', () => {
     expect(asMap(h.positive)).toEqual(new Map([[-9, 1], [-1, 1], [7, 1], [15, 1]]));
   });
 
+  it('counts all-positive batches (the fast path) as mixed batches are counted', () => {
+    const u = rng(3);
+    const positives = Float64Array.from({ length: 3001 }, () => 10 ** (u() * 6 - 3));
+    const fast = new ExpHistogram({ maxSize: 500 }).insert(positives);
+    // A zero and a negative of tiny magnitude send the batch down the general path.
+    const general = new ExpHistogram({ maxSize: 500 }).insert([...positives, 0, -1e-3]);
+    expect(general.scale).toBe(fast.scale);
+    expect(general.positive).toEqual(fast.positive);
+    expect(refCounts(positives, fast.scale).pos).toEqual(asMap(fast.positive));
+  });
+
   it('gives the same sketch in many batches as in one', () => {
     const u = rng(7);
     const values = Float64Array.from({ length: 5000 }, () => (u() - 0.3) * 10 ** (u() * 8 - 4));
