@@ -134,6 +134,13 @@ describe('mergeSummaries', () => {
     expect(() => mergeSummaries(a, r)).toThrow(expect.objectContaining({ code: 'INCOMPATIBLE_SUMMARY', argument: 'b.task' }));
   });
 
+  it('refuses a merge whose count would pass 2^53 - 1', () => {
+    const a = structuredCloneSummary(only(batch('binary', 300, 1, { segments: [''] })));
+    a.count += 2 ** 52;
+    a.predicted!.counts[0]! += 2 ** 52;
+    expect(() => mergeSummaries(a, a)).toThrow(expect.objectContaining({ code: 'INCOMPATIBLE_SUMMARY', argument: 'b.count' }));
+  });
+
   it('never merges a corrupt summary', () => {
     const a = only(batch('binary', 300, 1, { segments: [''] }));
     const bad: Array<[(s: Summary) => void, string]> = [
