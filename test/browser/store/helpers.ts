@@ -2,17 +2,9 @@
 import { deleteDB } from 'idb';
 import type { LabelBatch, PredictionBatch } from '../../../src/index.js';
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../support/rng.js';
+
+export { rng };
 
 let dbCount = 0;
 /** A database name no other test uses. */

@@ -3,17 +3,9 @@
 import { summarize } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../support/rng.js';
+
+export { rng };
 
 /** Raw rows of one device window (binary task). */
 export interface DeviceRows {
