@@ -13,8 +13,8 @@ export interface ModelRef {
   version: string;
 }
 
-/** A batch of predictions of one model version. */
-export interface PredictionColumns extends ModelRef {
+/** The per-row columns of predictions: row i across all columns is one prediction. */
+export interface RowColumns {
   /** Unique, mostly time-ordered prediction ids (integers < 2^53). */
   id: Float64Array;
   /** Milliseconds since the Unix epoch. */
@@ -30,6 +30,9 @@ export interface PredictionColumns extends ModelRef {
   /** Segment names referenced by `segment` (index 0 is the default segment ''). */
   segments: string[];
 }
+
+/** A batch of predictions of one model version. */
+export interface PredictionColumns extends ModelRef, RowColumns {}
 
 /** A batch of ground-truth labels. */
 export interface LabelColumns {

@@ -9,6 +9,7 @@
 // few kilobytes of catalog before they touch any large record.
 
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { RowColumns } from '../columns/index.js';
 
 /** Schema version written by this code. */
 export const SCHEMA_VERSION = 2;
@@ -26,14 +27,7 @@ export interface PredictionExtras {
 }
 
 /** One chunk of predictions: a batch of one model version, rows sorted by id. */
-export interface PredictionChunk extends ChunkBounds {
-  id: Float64Array;
-  timestamp: Float64Array;
-  prediction: Float64Array;
-  score: Float64Array;
-  latencyMs: Float64Array;
-  segment: Uint16Array;
-  segments: string[];
+export interface PredictionChunk extends ChunkBounds, RowColumns {
   extras?: PredictionExtras;
 }
 
@@ -136,17 +130,10 @@ export interface StoreSchema extends DBSchema {
 // last label overwrote earlier ones and duplicates went uncounted).
 
 /** A version-1 prediction chunk. */
-export interface V1Chunk {
+export interface V1Chunk extends RowColumns {
   key: number;
   model: string;
   version: string;
-  id: Float64Array;
-  timestamp: Float64Array;
-  prediction: Float64Array;
-  score: Float64Array;
-  latencyMs: Float64Array;
-  segment: Uint16Array;
-  segments: string[];
 }
 
 /** A version-1 label record. */
@@ -164,6 +151,8 @@ export const ID_BLOCK_BITS = 22;
 export const ID_BLOCK = 2 ** ID_BLOCK_BITS;
 /** Meta key of the next id block to hand out (blocks start at 1). */
 export const NEXT_BLOCK = 'nextBlock';
+/** Meta key of the quota reserve: incompressible bytes deleted to make room for `fold` when the quota runs out. */
+export const QUOTA_RESERVE = 'quotaReserve';
 
 /** Bounds of a chunk's rows (ids sorted ascending). */
 export function boundsOf(

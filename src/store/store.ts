@@ -11,13 +11,14 @@
 
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
-import type { PredictionColumns } from '../columns/index.js';
+import type { PredictionColumns, RowColumns } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import { StoreError, isQuotaError } from './errors.js';
 import { argsortIds, latestLabels, matchLabels, sortedHas } from './join.js';
 import {
   ID_BLOCK,
   NEXT_BLOCK,
+  QUOTA_RESERVE,
   SCHEMA_VERSION,
   boundsOf,
   upgrade,
@@ -48,6 +49,7 @@ import type {
 
 const DAY = 86_400_000;
 const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
+const DEFAULT_RESERVE = 1 << 20;
 
 interface Resolved {
   name: string;
@@ -58,6 +60,7 @@ interface Resolved {
   storeFeatures: boolean;
   durability: IDBTransactionDurability;
   quotaCompactFraction: number;
+  quotaReserveBytes: number;
   blockedTimeoutMs: number;
   fold: FoldFn | undefined;
   onEvent: ((e: StoreEvent) => void) | undefined;
@@ -77,6 +80,10 @@ function resolve(o: StoreOptions): Resolved {
   }
   const fraction = positive(o.quotaCompactFraction, 'quotaCompactFraction', 0.25);
   if (fraction > 1) throw new InputError('INVALID_OPTION', 'quotaCompactFraction', 'expected a share in (0, 1]');
+  const reserve = o.quotaReserveBytes ?? DEFAULT_RESERVE;
+  if (!Number.isInteger(reserve) || reserve < 0) {
+    throw new InputError('INVALID_OPTION', 'quotaReserveBytes', `expected a whole number of bytes >= 0, got ${String(reserve)}`);
+  }
   if (o.fold !== undefined && typeof o.fold !== 'function') {
     throw new InputError('INVALID_OPTION', 'fold', 'expected a function (batch) => Promise<void> | void');
   }
@@ -89,6 +96,7 @@ function resolve(o: StoreOptions): Resolved {
     storeFeatures: o.storeFeatures === true,
     durability: o.durability ?? 'default',
     quotaCompactFraction: fraction,
+    quotaReserveBytes: reserve,
     blockedTimeoutMs: positive(o.blockedTimeoutMs, 'blockedTimeoutMs', 10_000),
     fold: o.fold,
     onEvent: o.onEvent,
@@ -144,6 +152,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   holder.store = store;
   try {
     store.writerBlock = await store.reserveIdBlock();
+    if (o.fold) await store.restoreReserve();
   } catch (e) {
     store.close();
     throw e;
@@ -165,14 +174,7 @@ async function withFactory<T>(factory: IDBFactory | undefined, fn: () => Promise
   }
 }
 
-interface Joined {
-  id: Float64Array;
-  timestamp: Float64Array;
-  prediction: Float64Array;
-  score: Float64Array;
-  latencyMs: Float64Array;
-  segment: Uint16Array;
-  segments: string[];
+interface Joined extends RowColumns {
   versionIndex: Uint16Array;
   versions: string[];
   labelRow: Int32Array;
@@ -669,6 +671,9 @@ export class Store {
     if (!fold) {
       throw new StoreError('NO_FOLD', 'compaction needs a fold function: raw rows are never deleted unsummarized');
     }
+    // On a full origin even fold's summaries cannot be written, so nothing
+    // could ever be deleted: the reserve makes room for them first.
+    if (reason === 'quota') await this.releaseReserve();
     await this.reconcileNow(now);
     const catalog = await this.open().getAll('chunkIndex');
     catalog.sort((a, b) => a.t1 - b.t1 || a.key - b.key);
@@ -715,9 +720,33 @@ export class Store {
       for (const o of oldOrphans) void tx.store.delete(o.key);
       await this.done(tx);
     }
+    if (reason === 'quota') await this.restoreReserve();
     const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
     if (selected.length > 0 || oldLabels.length > 0) this.emit({ type: 'compacted', reason, ...result });
     return result;
+  }
+
+  /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
+  async restoreReserve(): Promise<void> {
+    const size = this.o.quotaReserveBytes;
+    if (size === 0 || (await this.open().count('meta', QUOTA_RESERVE)) > 0) return;
+    // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+    const tx = this.open().transaction('meta', 'readwrite', { durability: 'strict' });
+    void tx.store.put(bytes, QUOTA_RESERVE);
+    try {
+      await this.done(tx);
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+    }
+  }
+
+  private async releaseReserve(): Promise<void> {
+    if ((await this.open().count('meta', QUOTA_RESERVE)) === 0) return;
+    const tx = this.open().transaction('meta', 'readwrite', { durability: 'strict' });
+    void tx.store.delete(QUOTA_RESERVE);
+    await this.done(tx);
   }
 
   private async foldBatch(b: ChunkBounds): Promise<Parameters<FoldFn>[0] | undefined> {

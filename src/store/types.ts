@@ -1,6 +1,6 @@
 // The store's public types: what goes in, what comes out, what it reports.
 
-import type { LabelColumns, PredictionColumns } from '../columns/index.js';
+import type { LabelColumns, PredictionColumns, RowColumns } from '../columns/index.js';
 import type { PredictionExtras } from './schema.js';
 import type { StoreError } from './errors.js';
 
@@ -30,14 +30,7 @@ export interface LabeledQuery extends RangeQuery {
 }
 
 /** Labeled predictions as typed columns, ready for the metric kernels. */
-export interface LabeledColumns {
-  id: Float64Array;
-  timestamp: Float64Array;
-  prediction: Float64Array;
-  score: Float64Array;
-  latencyMs: Float64Array;
-  segment: Uint16Array;
-  segments: string[];
+export interface LabeledColumns extends RowColumns {
   /** Index into `versions` of each row's model version. */
   versionIndex: Uint16Array;
   versions: string[];
@@ -102,6 +95,13 @@ export interface StoreOptions {
   durability?: IDBTransactionDurability;
   /** Share of raw rows folded away when the quota runs out (default 0.25). */
   quotaCompactFraction?: number;
+  /**
+   * Bytes held in reserve and released when the quota runs out, so that `fold`
+   * can persist its summaries before raw rows are deleted (default 1 MiB; 0 =
+   * none). Without it a full origin could never compact: nothing may be
+   * deleted before it is summarized, and the summaries could not be written.
+   */
+  quotaReserveBytes?: number;
   /** How long to wait for other tabs to close old connections during an upgrade (default 10 s). */
   blockedTimeoutMs?: number;
   /** Folds rows into summaries before retention deletes them; without it nothing is ever deleted. */
