@@ -120,7 +120,11 @@ export function unpackCounts(text: unknown, maxLength: number, path: string): Fl
   return Float64Array.from(out);
 }
 
-/** Serializable form of a sketch. */
+/**
+ * Serializable form of a sketch. Sums travel as compensated [hi, lo] pairs; a
+ * sketch of values beyond ~1e154 in magnitude has an infinite sum of squares
+ * and cannot be serialized (JSON has no Infinity).
+ */
 export function sketchToJSON(h: ExpHistogram): SketchJSON {
   const empty = h.count === 0;
   return {

@@ -219,6 +219,14 @@ describe('ExpHistogram.merge', () => {
     ), { numRuns: 120 });
   });
 
+  it('atScale coarsens to exactly the sketch built at that scale', () => {
+    const u = rng(12);
+    const values = Array.from({ length: 2000 }, () => (u() < 0.2 ? -1 : 1) * 10 ** (u() * 4));
+    const fine = new ExpHistogram().insert(values);
+    for (const s of [fine.scale, fine.scale - 1, 3, 0, -4]) sameSketch(fine.atScale(s), new ExpHistogram({ maxScale: s }).insert(values));
+    expect(() => fine.atScale(fine.scale + 1)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', argument: 'scale' }));
+  });
+
   it('takes the smaller budget and leaves its inputs unchanged', () => {
     const a = new ExpHistogram({ maxSize: 300 }).insert([1, 1000, 1e6]);
     const b = new ExpHistogram({ maxSize: 20 }).insert([-3, 0, 7]);
