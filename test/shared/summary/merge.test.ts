@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExpHistogram, InputError, init, mergeAll, mergeSummaries, summarize, summaryMetrics } from '../../../src/index.js';
+import { ExpHistogram, InputError, emptySummary, init, mergeAll, mergeSummaries, summarize, summaryMetrics } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 import { batch, slice, type Batch } from './data.js';
 import { rng } from './random.js';
@@ -93,6 +93,18 @@ describe('mergeSummaries', () => {
     sameSummary(level[0]!, whole);
   });
 
+  it('has emptySummary as its identity', () => {
+    for (const task of ['binary', 'multiclass', 'regression', 'ranking'] as const) {
+      const s = only(batch(task, 400, 2, { segments: [''] }));
+      const e = emptySummary(s, s.ranking?.ks);
+      expect(e.count).toBe(0);
+      sameSummary(mergeSummaries(e, s), s);
+      sameSummary(mergeSummaries(s, e), s);
+    }
+    expect(() => emptySummary({ task: 'binary', model: 'm', modelVersion: '1', segment: '', window: { start: 2, end: 1 } }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_OPTION', argument: 'window' }));
+  });
+
   it('spans both windows and changes neither input', () => {
     const b = batch('binary', 2000, 4, { segments: [''] });
     const a = only(slice(b, 0, 1000));
@@ -168,20 +180,7 @@ describe('mergeSummaries', () => {
 
 /** A summary with no rows that merges with `like`. */
 function emptyLike(like: Summary): Summary {
-  const s = structuredCloneSummary(like);
-  s.count = 0;
-  s.labeled = 0;
-  s.latency = new ExpHistogram({ maxSize: like.latency.maxSize, maxScale: 6 });
-  s.confidence = new ExpHistogram({ maxSize: like.latency.maxSize, maxScale: 6 });
-  s.feedbackDelay = new ExpHistogram({ maxSize: like.latency.maxSize, maxScale: 6 });
-  s.latencyBuckets = s.latencyBuckets.map(() => 0);
-  s.confidenceBuckets = s.confidenceBuckets.map(() => 0);
-  if (s.predicted) s.predicted = { classes: [], counts: [] };
-  if (s.confusion) s.confusion = { classes: [], cells: [] };
-  if (s.scores) s.scores = { bins: s.scores.bins, positive: new Float64Array(s.scores.bins), negative: new Float64Array(s.scores.bins) };
-  if (s.regression) s.regression = { n: 0, sumY: 0, sumY2: 0, sumE: 0, sumE2: 0, sumAbsE: 0, sumApe: 0, maxAbsE: 0, absError: new ExpHistogram({ maxScale: 6 }) };
-  if (s.ranking) s.ranking = { ...s.ranking, queries: 0, withoutRelevant: 0, precision: s.ranking.ks.map(() => 0), recall: s.ranking.ks.map(() => 0), ndcg: s.ranking.ks.map(() => 0), reciprocalRank: 0 };
-  return s;
+  return emptySummary(like, like.ranking?.ks);
 }
 
 function structuredCloneSummary(s: Summary): Summary {
