@@ -1,16 +1,7 @@
-// Seeded random numbers for the summary tests and benchmark data.
+// Seeded distributions for the summary tests, on the suites' one PRNG.
+import { rng } from '../../support/rng.js';
 
-/** mulberry32: a small, fast, seedable uniform generator on [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** Standard normal draws (Box-Muller) from a uniform generator. */
 export function normal(u: () => number): () => number {
