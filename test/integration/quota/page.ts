@@ -5,9 +5,12 @@
 // account of what it was given.
 import { IdAllocator, init, openStore, parseSummary, serializeSummary, summarize } from '../../../src/index.js';
 import type { FoldBatch, LabelBatch, PredictionBatch, Store, StoreEvent } from '../../../src/index.js';
+import { openDB } from 'idb';
 import { predictions, rng } from '../../browser/store/helpers.js';
 
-const T0 = Date.UTC(2025, 0, 1);
+// Recent rows (1 ms apart, ~2 h of them at most), so that age-based retention
+// (30 days) selects none and only the quota share is folded.
+const T0 = Date.now() - 2 * 3_600_000;
 const LABEL_DELAY_MS = 60_000;
 // Labels of folded predictions are only dropped by age-based retention, not by
 // a quota compaction, so a high label rate would fill the disk with labels no
@@ -27,6 +30,8 @@ export interface WriteOutcome {
   rows: number;
   ok: boolean;
   error?: ErrorInfo;
+  /** The labels written after an accepted batch: undefined if they went in. */
+  labelError?: ErrorInfo;
   /** navigator.storage.estimate() usage just before the write. */
   usageBefore: number;
 }
@@ -37,6 +42,8 @@ export interface EventInfo {
   reason?: string;
   chunks?: number;
   rows?: number;
+  /** Key of the batch being written when the event fired, and which of its writes. */
+  during?: { key: number; write: 'predictions' | 'labels' };
 }
 
 /** What the store holds, checked against what the caller handed it. */
@@ -68,6 +75,7 @@ const sent = new Map<number, Sent>();
 const events: EventInfo[] = [];
 let rowsSoFar = 0;
 let folds = 0;
+let during: EventInfo['during'];
 
 function errorInfo(e: unknown): ErrorInfo {
   const x = e as { name?: string; code?: string; message?: string; cause?: unknown };
@@ -115,6 +123,7 @@ const api = {
       ...options,
       onEvent: (e) => {
         const info: EventInfo = { type: e.type };
+        if (during) info.during = { ...during };
         if (e.type === 'quota-exceeded') info.error = errorInfo(e.error);
         if (e.type === 'compacted') Object.assign(info, { reason: e.reason, chunks: e.chunks, rows: e.rows });
         events.push(info);
@@ -143,6 +152,7 @@ const api = {
       };
       sent.set(key, entry);
       const usageBefore = await usage();
+      during = { key, write: 'predictions' };
       try {
         await store!.putPredictions(batch);
         entry.ok = true;
@@ -151,7 +161,8 @@ const api = {
         if (stopOnReject) break;
         continue;
       }
-      out.push({ key, rows, ok: true, usageBefore });
+      const outcome: WriteOutcome = { key, rows, ok: true, usageBefore };
+      out.push(outcome);
       const m = Math.ceil(rows / LABEL_EVERY);
       const labels: LabelBatch = { id: new Float64Array(m), label: new Float64Array(m), labeledAt: new Float64Array(m) };
       for (let i = 0; i < m; i++) {
@@ -159,12 +170,42 @@ const api = {
         labels.label[i] = random() < 0.5 ? 0 : 1;
         labels.labeledAt[i] = batch.timestamp[LABEL_EVERY * i]! + LABEL_DELAY_MS;
       }
-      // A label batch is small; if even it cannot be written the test fails
-      // loudly here rather than miscounting later.
-      await store!.putLabels(labels);
-      entry.labeled = m;
+      during = { key, write: 'labels' };
+      try {
+        await store!.putLabels(labels);
+        entry.labeled = m;
+      } catch (e) {
+        outcome.labelError = errorInfo(e);
+      }
     }
+    during = undefined;
     return out;
+  },
+
+  /**
+   * Fills what is left of the origin's quota, to the last KB, with the app's
+   * other data (a database the store does not own and cannot free): random
+   * records of shrinking size until each size is refused.
+   */
+  async fillOrigin(): Promise<{ bytes: number; usage: number }> {
+    const db = await openDB('filler', 1, { upgrade: (d) => d.createObjectStore('blobs') });
+    let bytes = 0;
+    let key = 0;
+    for (let size = 1 << 20; size >= 1024; size >>= 2) {
+      for (;;) {
+        const value = new Uint8Array(size);
+        for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(value.subarray(i, i + 65_536));
+        try {
+          await db.put('blobs', value, key++);
+        } catch (e) {
+          if ((e as Error).name !== 'QuotaExceededError') throw e;
+          break;
+        }
+        bytes += size;
+      }
+    }
+    db.close();
+    return { bytes, usage: await usage() };
   },
 
   events(): EventInfo[] {
