@@ -8,7 +8,9 @@ import type { Remote } from 'comlink';
 import { InputError, ModelwatchError, StateError } from '../errors.js';
 import { IdAllocator } from '../store/index.js';
 import type { SlaResult } from '../metrics/types.js';
-import type { Alert, CheckResult, EngineApi, EngineMode, LiveView, MetricValues, Report, ReportQuery, SeriesPoint } from '../worker/protocol.js';
+import { sendKeepalive } from '../sync/engine.js';
+import type { SyncRequest } from '../sync/types.js';
+import type { Alert, CheckResult, EngineApi, EngineMode, LiveView, MetricValues, Report, ReportQuery, SeriesPoint, SyncNowResult, SyncStatus } from '../worker/protocol.js';
 import { installErrorTransfer } from '../worker/errors.js';
 import { LabelBuffer, PredictionBuffer } from './buffers.js';
 import { resolveOptions } from './options.js';
@@ -79,6 +81,15 @@ export interface Monitor {
   alerts(q?: { from?: number; to?: number }): Promise<Alert[]>;
   /** Folds rows past retention into daily summaries and deletes them. */
   compact(now?: number): Promise<{ chunks: number; rows: number }>;
+  /** Where sync stands: state, summaries waiting in the outbox, summaries delivered ('disabled' without the sync option). */
+  syncStatus(): Promise<SyncStatus>;
+  /**
+   * The app's online switch, on top of navigator.onLine: false pauses sync
+   * (summaries wait in the outbox), true resumes it when the network is up.
+   */
+  setOnline(online: boolean): Promise<void>;
+  /** Closes the current window early (up to now) and delivers the outbox; needs the sync option. */
+  syncNow(): Promise<SyncNowResult>;
   /** Adds a listener; returns a function that removes it. */
   on(listener: (event: MonitorEvent) => void): () => void;
   /** Flushes, closes the store and terminates the worker. Later logging throws StateError MONITOR_CLOSED. */
@@ -161,6 +172,9 @@ class MonitorImpl implements Monitor {
   private readonly listeners = new Set<(e: MonitorEvent) => void>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly onHide: (() => void) | undefined;
+  private readonly onPageHide: (() => void) | undefined;
+  /** The worker's latest pagehide requests: the page sends them, since a Worker never sees pagehide. */
+  private beacon: SyncRequest[] = [];
   private readonly binary: boolean;
   private readonly integerClasses: boolean;
 
@@ -182,6 +196,10 @@ class MonitorImpl implements Monitor {
     if (r.checkIntervalMs > 0) {
       this.timers.push(setInterval(() => void this.check().catch((error: unknown) => this.emit({ type: 'error', error })), r.checkIntervalMs));
     }
+    const sync = e.sync;
+    if (sync && mode === 'worker') {
+      this.timers.push(setInterval(() => this.refreshBeacon(), Math.min(sync.intervalMs, 5000)));
+    }
     // Node: do not keep the process alive for the timers.
     for (const t of this.timers) (t as { unref?: () => void }).unref?.();
     // The page may go away at any moment after these: hand everything over now.
@@ -193,6 +211,12 @@ class MonitorImpl implements Monitor {
       };
       addEventListener('pagehide', this.onHide);
       document.addEventListener('visibilitychange', this.onHide);
+      if (sync && mode === 'worker') {
+        this.onPageHide = () => {
+          if (this.beacon.length > 0) sendKeepalive(this.beacon);
+        };
+        addEventListener('pagehide', this.onPageHide);
+      }
     }
   }
 
@@ -468,6 +492,42 @@ class MonitorImpl implements Monitor {
     return this.client.compact(now);
   }
 
+  private refreshBeacon(): void {
+    if (this.isClosed || this.mode !== 'worker' || !this.r.engine.sync) return;
+    this.client.syncBeacon().then(
+      (requests) => (this.beacon = requests),
+      () => undefined, // closed meanwhile; the next refresh or close() settles it
+    );
+  }
+
+  async syncStatus(): Promise<SyncStatus> {
+    if (this.isClosed) this.fail();
+    const status = await this.client.syncStatus();
+    this.refreshBeacon();
+    return status;
+  }
+
+  async setOnline(online: boolean): Promise<void> {
+    if (this.isClosed) this.fail();
+    if (typeof online !== 'boolean') throw new InputError('INVALID_OPTION', 'online', `is ${String(online)}; expected true or false.`);
+    await this.client.setOnline(online);
+  }
+
+  async syncNow(): Promise<SyncNowResult> {
+    if (this.isClosed) this.fail();
+    if (!this.r.engine.sync) throw new StateError('INVALID_OPTION', 'the monitor has no sync option: pass sync: { endpoint, format } to createMonitor');
+    // The window closed is [.., at). Every row logged before this call has a
+    // timestamp < at; waiting until the clock reaches `at` before handing the
+    // buffers over means every row left behind has a timestamp >= at, so it
+    // falls into the next window: nothing is left out, nothing is sent twice.
+    const at = Date.now() + 1;
+    while (Date.now() < at) await new Promise((resolve) => setTimeout(resolve, 1));
+    await this.flush();
+    const result = await this.client.syncNow(at);
+    this.refreshBeacon();
+    return result;
+  }
+
   on(listener: (event: MonitorEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -497,6 +557,7 @@ class MonitorImpl implements Monitor {
       removeEventListener('pagehide', this.onHide);
       document.removeEventListener('visibilitychange', this.onHide);
     }
+    if (this.onPageHide) removeEventListener('pagehide', this.onPageHide);
     try {
       await this.client.close();
     } finally {

@@ -3,10 +3,57 @@
 
 import type { Task } from '../columns/index.js';
 import { InputError } from '../errors.js';
-import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule } from '../worker/protocol.js';
+import { checkEndpoint } from '../sync/index.js';
+import type { SyncFormat } from '../sync/index.js';
+import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule, SyncConfig } from '../worker/protocol.js';
 import { resolveStatusRules, resolveThresholds } from './degradation.js';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const FORMATS: readonly SyncFormat[] = ['otlp', 'prometheus', 'json'];
+
+/**
+ * Sync of closed-window summaries (see src/worker/sync.ts for when a window
+ * closes and what happens to labels that arrive after it closed).
+ */
+export interface MonitorSyncOptions {
+  /** OTLP/HTTP metrics URL, Pushgateway base URL, or a createReceiver() URL; https except for localhost. */
+  endpoint: string;
+  format: SyncFormat;
+  /** Extra request headers, e.g. { authorization: 'Bearer …' }. */
+  headers?: Record<string, string>;
+  /** Time between delivery rounds in ms (default 60 s). */
+  intervalMs?: number;
+  /** Stable id of this device (default: a random id created once and kept in the database). */
+  deviceId?: string;
+  /** Length of a summary window in ms, aligned to multiples of it since the epoch (default 1 hour). */
+  windowMs?: number;
+  /**
+   * A window closes (and is queued) once its end is this many ms in the past,
+   * so rows still buffered and labels arriving soon after count in it (default
+   * windowMs / 4, at most 5 minutes; at least flushIntervalMs). Labels later
+   * than this are kept locally but not sent.
+   */
+  graceMs?: number;
+  /** Start with sync switched off by the app, as after setOnline(false) (default true). */
+  online?: boolean;
+  /** Outbox name: monitors with different names keep separate queues and sync locks (default '<dbName>/<model>'). */
+  name?: string;
+  /** Pushgateway job label (default 'modelwatch'). */
+  job?: string;
+  /** Most summaries per request (default 100). */
+  batchSize?: number;
+  /** Most pending summaries before old ones are merged (default 10,000). */
+  maxEntries?: number;
+  /** First retry delay in ms (default 1 s). */
+  backoffBaseMs?: number;
+  /** Longest retry delay in ms (default 15 min). */
+  backoffMaxMs?: number;
+  /** Request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+  /** Bytes the pagehide flush may send (default 60,000). */
+  beaconBytes?: number;
+}
 const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression', 'ranking'];
 
 /** Options of createMonitor. Only `task` and `model` are required. */
@@ -58,6 +105,8 @@ export interface MonitorOptions {
   minFeedbackDelayMs?: number;
   /** Run check() on the last day every this many ms (default 0: only when called). */
   checkIntervalMs?: number;
+  /** Send summaries of closed windows to an endpoint (default: nothing leaves the device). */
+  sync?: MonitorSyncOptions;
 }
 
 /** Options after defaults. */
@@ -81,6 +130,50 @@ function num(value: unknown, name: string, fallback: number, check: (v: number) 
 
 const positive = (v: number) => Number.isFinite(v) && v > 0;
 const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+
+function resolveSync(o: MonitorSyncOptions, flushIntervalMs: number): SyncConfig {
+  if (o === null || typeof o !== 'object') throw new InputError('INVALID_OPTION', 'sync', "pass { endpoint, format: 'otlp' | 'prometheus' | 'json', ... }.");
+  try {
+    checkEndpoint(o.endpoint);
+  } catch (e) {
+    // Same check as the SyncEngine's, under this option's name.
+    if (e instanceof InputError) throw new InputError(e.code, 'sync.endpoint', e.message.slice(e.argument.length + 2));
+    throw e;
+  }
+  if (!FORMATS.includes(o.format)) throw new InputError('INVALID_OPTION', 'sync.format', `is ${JSON.stringify(o.format)}; use 'otlp', 'prometheus' or 'json'.`);
+  if (o.headers !== undefined) {
+    if (o.headers === null || typeof o.headers !== 'object') throw new InputError('INVALID_OPTION', 'sync.headers', 'expected { name: value } with string values.');
+    for (const [k, v] of Object.entries(o.headers)) {
+      if (typeof v !== 'string') throw new InputError('INVALID_OPTION', `sync.headers.${k}`, `is ${typeof v}; expected a string.`);
+    }
+  }
+  for (const k of ['deviceId', 'name', 'job'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'string' || v === '' || v.length > 256)) {
+      throw new InputError('INVALID_OPTION', `sync.${k}`, `is ${JSON.stringify(v)}; expected a non-empty string of at most 256 characters.`);
+    }
+  }
+  if (o.online !== undefined && typeof o.online !== 'boolean') throw new InputError('INVALID_OPTION', 'sync.online', 'expected true or false.');
+  const ms = (k: keyof MonitorSyncOptions, fallback: number): number => num(o[k], `sync.${k}`, fallback, positive, 'a positive number of ms');
+  const windowMs = ms('windowMs', HOUR);
+  const graceMs = num(o.graceMs, 'sync.graceMs', Math.max(flushIntervalMs, Math.min(300_000, windowMs / 4)), (v) => Number.isFinite(v) && v >= flushIntervalMs,
+    `a number of ms >= flushIntervalMs (${flushIntervalMs}), so rows still buffered on the page count in their window`);
+  const out: SyncConfig = {
+    endpoint: o.endpoint,
+    format: o.format,
+    headers: { ...(o.headers ?? {}) },
+    intervalMs: ms('intervalMs', 60_000),
+    windowMs,
+    graceMs,
+    online: o.online ?? true,
+  };
+  if (o.deviceId !== undefined) out.deviceId = o.deviceId;
+  if (o.name !== undefined) out.name = o.name;
+  if (o.job !== undefined) out.job = o.job;
+  for (const k of ['batchSize', 'maxEntries'] as const) if (o[k] !== undefined) out[k] = num(o[k], `sync.${k}`, 0, positiveInt, 'a positive integer');
+  for (const k of ['backoffBaseMs', 'backoffMaxMs', 'timeoutMs', 'beaconBytes'] as const) if (o[k] !== undefined) out[k] = ms(k, 0);
+  return out;
+}
 
 /** Validates options and fills in defaults; throws InputError INVALID_OPTION naming the option. */
 export function resolveOptions(o: MonitorOptions): Resolved {
@@ -132,10 +225,12 @@ export function resolveOptions(o: MonitorOptions): Resolved {
   if (o.minFeedbackDelayMs !== undefined) {
     engine.minFeedbackDelayMs = num(o.minFeedbackDelayMs, 'minFeedbackDelayMs', 0, Number.isFinite, 'a finite number of ms');
   }
+  const flushIntervalMs = num(o.flushIntervalMs, 'flushIntervalMs', 250, positive, 'a positive number of ms');
+  if (o.sync !== undefined) engine.sync = resolveSync(o.sync, flushIntervalMs);
   return {
     engine,
     batchSize: num(o.batchSize, 'batchSize', 4096, (v) => positiveInt(v) && v <= 65536, 'an integer in [1, 65536]'),
-    flushIntervalMs: num(o.flushIntervalMs, 'flushIntervalMs', 250, positive, 'a positive number of ms'),
+    flushIntervalMs,
     classes,
     checkIntervalMs: num(o.checkIntervalMs, 'checkIntervalMs', 0, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0 (0 = off)'),
     worker: o.indexedDB ? false : (w ?? typeof Worker !== 'undefined'),

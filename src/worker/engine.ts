@@ -26,6 +26,8 @@ import {
   summarize,
 } from '../summary/index.js';
 import type { Summary } from '../summary/index.js';
+import { startSync } from './sync.js';
+import type { SyncBridge } from './sync.js';
 import type {
   Alert,
   CheckResult,
@@ -100,6 +102,7 @@ export function createEngine(): EngineApi {
   let latHead = 0;
   let latCount = 0;
   let relBlock: { next: number; end: number } | undefined;
+  let sync: SyncBridge | undefined;
 
   const need = (): { c: EngineConfig; s: Store } => {
     if (!cfg || !store) throw new StateError('STORE_CLOSED', 'the monitor engine is not open (call open() first, or it was closed)');
@@ -173,6 +176,54 @@ export function createEngine(): EngineApi {
     };
     if (c.task === 'ranking') rows.queries = await rankingQueries(s, c, q, chunks, lab.id);
     return rows;
+  }
+
+  // Summaries of the rows in [from, to) for sync: one per version, segment and
+  // window of `windowMs` (aligned to multiples of it, cut to [from, to)), with
+  // the labels stored by now (for ranking, the judged queries).
+  async function windowSummaries(from: number, to: number, windowMs: number): Promise<Summary[]> {
+    const { c, s } = need();
+    await Promise.allSettled([...inflight]);
+    await s.flush();
+    const range = { model: c.model, from, to };
+    const chunks = (await s.readChunks(range)).filter((ch) => ch.model === c.model);
+    if (chunks.length === 0) return [];
+    const out = new Map<string, Summary>();
+    const lab = c.task === 'ranking' ? undefined : await s.readLabeled(range);
+    const row = new Map<number, number>();
+    if (lab) for (let i = 0; i < lab.id.length; i++) row.set(lab.id[i]!, i);
+    const queries = c.task === 'ranking' ? await rankingQueries(s, c, range, chunks, concat(chunks.map((ch) => ch.id))) : undefined;
+    let offset = 0;
+    for (const ch of chunks) {
+      const n = ch.id.length;
+      const labelled: { labels?: Float64Array; labelDelayMs?: Float64Array; rankings?: (RankingQuery | undefined)[] } = {};
+      if (lab) {
+        const labels = new Float64Array(n).fill(NaN);
+        const delay = new Float64Array(n).fill(NaN);
+        for (let i = 0; i < n; i++) {
+          const r = row.get(ch.id[i]!);
+          if (r === undefined) continue;
+          labels[i] = lab.label[r]!;
+          delay[i] = lab.feedbackDelayMs[r]!;
+        }
+        labelled.labels = labels;
+        labelled.labelDelayMs = delay;
+      } else if (queries) {
+        labelled.rankings = queries.slice(offset, offset + n);
+      }
+      offset += n;
+      const first = Math.floor(Math.max(from, ch.t0) / windowMs);
+      const last = Math.floor(Math.min(to - 1, ch.t1) / windowMs);
+      for (let k = first; k <= last; k++) {
+        const window = { start: Math.max(from, k * windowMs), end: Math.min(to, (k + 1) * windowMs) };
+        for (const sum of summarize({ task: c.task, predictions: ch, ...labelled, window })) {
+          const key = `${ch.version}\u0000${sum.segment}\u0000${window.start}`;
+          const prev = out.get(key);
+          out.set(key, prev ? mergeSummaries(prev, sum) : sum);
+        }
+      }
+    }
+    return [...out.values()];
   }
 
   // Ranked lists come from the prediction chunks' extras; relevant sets from
@@ -351,6 +402,16 @@ export function createEngine(): EngineApi {
       latch = new AlertLatch(active);
       const saved = await store.summaries({ model: config.model + BASELINE, version: config.version });
       baseline = config.baseline ?? (saved[0]?.data as MetricValues | undefined);
+      if (config.sync) {
+        try {
+          sync = await startSync(store, config, config.sync, windowSummaries);
+        } catch (e) {
+          store.close();
+          store = undefined;
+          cfg = undefined;
+          throw e;
+        }
+      }
       return { alerts: records.filter((r) => r.kind !== 'clear').map((r) => ({ ...(r.data as Alert), ...(r.seq !== undefined ? { seq: r.seq } : {}) })) };
     },
 
@@ -497,9 +558,32 @@ export function createEngine(): EngineApi {
       return { chunks: r.chunks, rows: r.rows };
     },
 
+    async syncStatus() {
+      need();
+      return sync ? sync.status() : { state: 'disabled', outbox: 0, delivered: 0 };
+    },
+
+    async setOnline(online) {
+      need();
+      sync?.setOnline(online);
+    },
+
+    async syncNow(at) {
+      need();
+      if (!sync) throw new StateError('INVALID_OPTION', 'the monitor has no sync option: pass sync: { endpoint, format } to createMonitor');
+      return sync.syncNow(at);
+    },
+
+    async syncBeacon() {
+      return sync?.beacon() ?? [];
+    },
+
     async close() {
       const s = store;
       if (!s) return;
+      const stopping = sync;
+      sync = undefined;
+      await stopping?.stop().catch(() => undefined);
       try {
         await s.flush();
       } finally {

@@ -12,6 +12,7 @@ import type {
   SlaResult,
   TrendResult,
 } from '../metrics/types.js';
+import type { FlushResult, SyncFormat, SyncRequest } from '../sync/types.js';
 
 /** Ids of a prediction batch are allocated on the main thread; everything else is columns. */
 export interface IngestBatch {
@@ -80,6 +81,61 @@ export interface EngineConfig {
   baseline?: Record<string, number>;
   /** Keep labels only if at least this old (ms) when computing reports. */
   minFeedbackDelayMs?: number;
+  /** Summaries of closed windows go to this endpoint (see worker/sync.ts); absent = no sync. */
+  sync?: SyncConfig;
+}
+
+/** Sync settings after the monitor's defaults and validation. */
+export interface SyncConfig {
+  endpoint: string;
+  format: SyncFormat;
+  headers: Record<string, string>;
+  /** Time between delivery rounds (ms). */
+  intervalMs: number;
+  /** Given device id; else one is generated once and kept in the database. */
+  deviceId?: string;
+  /** Length of a summary window (ms); windows are aligned to multiples of it since the epoch. */
+  windowMs: number;
+  /** A window closes once its end is this far in the past (ms). */
+  graceMs: number;
+  /** The app's online switch at start (setOnline changes it). */
+  online: boolean;
+  name?: string;
+  job?: string;
+  batchSize?: number;
+  maxEntries?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  timeoutMs?: number;
+  beaconBytes?: number;
+}
+
+/** Where sync stands. */
+export interface SyncStatus {
+  /**
+   * 'disabled': no sync option; 'offline': the app or the network is offline;
+   * 'error': the last delivery (or window close) failed and summaries wait;
+   * 'syncing': summaries wait for the next delivery; 'online': nothing waits.
+   */
+  state: 'online' | 'offline' | 'syncing' | 'error' | 'disabled';
+  /** Summaries waiting in the outbox (as this tab last read it). */
+  outbox: number;
+  /** Summaries delivered since the monitor started. */
+  delivered: number;
+  lastError?: string;
+  deviceId?: string;
+}
+
+/** What syncNow did. */
+export interface SyncNowResult {
+  /** Summaries of the windows it closed. */
+  enqueued: number;
+  /** Summaries delivered by its flush. */
+  delivered: number;
+  /** Summaries left in the outbox. */
+  pending: number;
+  /** Why delivery stopped early, if it did. */
+  stopped?: FlushResult['stopped'];
 }
 
 /** A time window of a report, [from, to) in ms since the epoch. */
@@ -211,5 +267,11 @@ export interface EngineApi {
   live(): Promise<LiveView>;
   alerts(q: { from?: number; to?: number }): Promise<Alert[]>;
   compact(now?: number): Promise<{ chunks: number; rows: number }>;
+  syncStatus(): Promise<SyncStatus>;
+  setOnline(online: boolean): Promise<void>;
+  /** Closes windows up to `at` (ms, exclusive) and delivers. */
+  syncNow(at: number): Promise<SyncNowResult>;
+  /** Requests for a pagehide keepalive flush, for the main thread to send. */
+  syncBeacon(): Promise<SyncRequest[]>;
   close(): Promise<void>;
 }

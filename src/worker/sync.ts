@@ -1,0 +1,233 @@
+// The engine's side of sync: closes time windows of ingested rows, hands each
+// closed window's summaries to a SyncEngine ([sync]) and reports its status.
+//
+// Windows are [k * windowMs, (k + 1) * windowMs) in ms since the epoch, by
+// prediction timestamp. A window closes once its end is graceMs in the past
+// (or early, by syncNow). Its summaries are built at close from the store's
+// raw rows, joined with the labels stored by then, so rows and labels logged
+// in an earlier session count too. A persisted cursor (the end of the last
+// closed window) makes each window enqueued once: a reload resumes from it,
+// and the close runs under a Web Lock so two tabs on one database do not both
+// close it.
+//
+// Late labels: a label that arrives after its prediction's window closed is
+// NOT sent. It stays in the store and counts in local reports (which are exact,
+// from raw rows), but the delivered summary of that window keeps the labels it
+// had at close. A correction summary cannot carry labels alone (a valid summary
+// has labeled <= count), and re-sending the window would be dropped by the
+// receiver as a duplicate of its idempotency key. Set graceMs to cover the
+// app's usual feedback delay; rows logged with a timestamp older than the
+// cursor (backfills) are likewise stored but not sent.
+//
+// Crash safety: summaries are enqueued before the cursor moves. A crash in
+// between enqueues that window again on the next start under the same
+// idempotency key: a 'json' receiver drops the repeat; 'otlp'/'prometheus'
+// would count it twice (the window between two IndexedDB transactions).
+import type { Store } from '../store/index.js';
+import { SyncEngine } from '../sync/index.js';
+import type { SyncEvent, SyncRequest } from '../sync/index.js';
+import type { Summary } from '../summary/index.js';
+import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './protocol.js';
+
+/** Model name suffix of the persisted cursor record (end of the last closed window). */
+const CURSOR = '\u0000sync';
+/** Model name of the persisted device id (one per database). */
+const DEVICE = '\u0000modelwatch-device';
+/** Longest sleep between close checks, so a suspended device or a changed clock is noticed. */
+const MAX_SLEEP_MS = 60_000;
+
+/** Builds the summaries of rows with timestamps in [from, to), one per version, segment and window. */
+export type WindowSummaries = (from: number, to: number, windowMs: number) => Promise<Summary[]>;
+
+/** The running sync of one engine. */
+export interface SyncBridge {
+  status(): SyncStatus;
+  setOnline(online: boolean): void;
+  /** Closes every window ending at or before `upTo` (or the part before `upTo` of the window holding it). */
+  close(upTo: number): Promise<number>;
+  /** Closes up to `at` (the current window early) and delivers what the outbox holds. */
+  syncNow(at: number): Promise<SyncNowResult>;
+  /** The requests a pagehide flush would send now ([] unless this tab delivers and is online). */
+  beacon(): SyncRequest[];
+  stop(): Promise<void>;
+}
+
+function randomId(): string {
+  const c = globalThis.crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  const b = new Uint8Array(16);
+  c.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** Runs fn under a Web Lock where there is one (browsers, workers), else in a local queue. */
+function locked(name: string): <T>(fn: () => Promise<T>) => Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = locks ? () => locks.request(name, fn) as Promise<T> : fn;
+    const next = queue.then(run, run);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/** The device id: given, else read from the database, else created and stored (under a lock, once per database). */
+async function deviceId(store: Store, c: EngineConfig, given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  return locked(`modelwatch-device:${c.dbName}`)(async () => {
+    const [rec] = await store.summaries({ model: DEVICE, version: '' });
+    const saved = (rec?.data as { deviceId?: unknown } | undefined)?.deviceId;
+    if (typeof saved === 'string' && saved.length > 0) return saved;
+    const id = randomId();
+    await store.putSummary({ model: DEVICE, version: '', windowStart: 0, windowMs: 0, data: { deviceId: id } });
+    return id;
+  });
+}
+
+/**
+ * Starts sync for an open engine: resolves the device id, creates and starts
+ * the SyncEngine on the store's outbox and schedules window closes.
+ */
+export async function startSync(store: Store, c: EngineConfig, sc: SyncConfig, summaries: WindowSummaries): Promise<SyncBridge> {
+  const device = await deviceId(store, c, sc.deviceId);
+  const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
+  const g = globalThis as unknown as Partial<EventTarget>;
+  let appOnline = sc.online;
+  const netOnline = (): boolean => nav?.onLine ?? true;
+  const online = (): boolean => appOnline && netOnline();
+
+  // The SyncEngine listens here: the platform's online/offline (while the app
+  // allows sync), the app's setOnline, and pagehide when running on the page
+  // (a Worker never sees pagehide; there the monitor sends the beacon).
+  const events = new EventTarget();
+  const relays: [string, EventListener][] = [];
+  if (typeof g.addEventListener === 'function') {
+    const relay = (type: string, when: () => boolean): void => {
+      const l = (): void => {
+        if (when()) events.dispatchEvent(new Event(type));
+      };
+      g.addEventListener!(type, l);
+      relays.push([type, l]);
+    };
+    relay('online', () => appOnline);
+    relay('offline', () => appOnline);
+    // The app's offline switch holds for the last flush too.
+    if (typeof document !== 'undefined') relay('pagehide', online);
+  }
+
+  let delivered = 0;
+  let lastError: string | undefined;
+  let closeError: string | undefined;
+  const onEvent = (e: SyncEvent): void => {
+    if (e.type === 'delivered') {
+      delivered += e.count;
+      lastError = undefined;
+    } else if (e.type === 'failed') {
+      const err = e.error as { name?: string; message?: string } | undefined;
+      lastError = e.status !== undefined ? `HTTP ${e.status}` : err ? `${err.name ?? 'Error'}: ${err.message ?? String(err)}` : 'request failed';
+    } else if (e.type === 'rejected') {
+      lastError = `HTTP ${e.status}: ${e.count} summaries refused (${e.reason})`;
+    }
+  };
+  const pass = <K extends keyof SyncConfig>(k: K): Partial<Pick<SyncConfig, K>> => (sc[k] !== undefined ? ({ [k]: sc[k] } as Pick<SyncConfig, K>) : {});
+  const engine = new SyncEngine(store, {
+    endpoint: sc.endpoint,
+    format: sc.format,
+    deviceId: device,
+    headers: sc.headers,
+    intervalMs: sc.intervalMs,
+    // One outbox queue and one sync lock per database and model: two monitors
+    // must neither deliver each other's summaries nor wait for each other.
+    name: sc.name ?? `${c.dbName}/${c.model}`,
+    ...pass('job'),
+    ...pass('batchSize'),
+    ...pass('maxEntries'),
+    ...pass('backoffBaseMs'),
+    ...pass('backoffMaxMs'),
+    ...pass('timeoutMs'),
+    ...pass('beaconBytes'),
+    isOnline: online,
+    events,
+    onEvent,
+  });
+
+  const W = sc.windowMs;
+  const cursorKey = { model: c.model + CURSOR, version: '' };
+  const exclusive = locked(`modelwatch-close:${c.dbName}:${c.model}`);
+
+  async function readCursor(now: number): Promise<number> {
+    const [rec] = await store.summaries(cursorKey);
+    const v = (rec?.data as { cursor?: unknown } | undefined)?.cursor;
+    // First start with sync: begin with the window open now, so rows already
+    // logged in it are sent; older history stays local.
+    return typeof v === 'number' && Number.isFinite(v) ? v : Math.floor(now / W) * W;
+  }
+
+  function close(upTo: number): Promise<number> {
+    return exclusive(async () => {
+      const cursor = await readCursor(upTo);
+      if (!(upTo > cursor)) return 0;
+      const list = await summaries(cursor, upTo, W);
+      if (list.length > 0) await engine.add(list);
+      await store.putSummary({ ...cursorKey, windowStart: 0, windowMs: 0, data: { cursor: upTo } });
+      return list.length;
+    });
+  }
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running = true;
+  let closing: Promise<unknown> = Promise.resolve();
+  function schedule(): void {
+    if (!running) return;
+    const now = Date.now();
+    // The next window end that becomes older than graceMs.
+    const nextClose = (Math.floor((now - sc.graceMs) / W) + 1) * W + sc.graceMs;
+    timer = setTimeout(tick, Math.min(MAX_SLEEP_MS, Math.max(0, nextClose - now)));
+    (timer as { unref?: () => void }).unref?.();
+  }
+  function tick(): void {
+    const upTo = Math.floor((Date.now() - sc.graceMs) / W) * W;
+    closing = close(upTo)
+      .then(
+        () => (closeError = undefined),
+        (error: unknown) => (closeError = `closing windows failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(schedule);
+  }
+
+  engine.start();
+  tick();
+
+  return {
+    status(): SyncStatus {
+      const outbox = engine.pending;
+      const error = closeError ?? (outbox > 0 ? lastError : undefined);
+      const state = !online() ? 'offline' : error !== undefined ? 'error' : outbox > 0 ? 'syncing' : 'online';
+      return { state, outbox, delivered, deviceId: device, ...(error !== undefined ? { lastError: error } : {}) };
+    },
+    setOnline(value: boolean): void {
+      if (value === appOnline) return;
+      appOnline = value;
+      // 'online' makes the engine retry at once; 'offline' aborts requests in flight (they stay in the outbox).
+      if (!value) events.dispatchEvent(new Event('offline'));
+      else if (netOnline()) events.dispatchEvent(new Event('online'));
+    },
+    close,
+    async syncNow(at: number): Promise<SyncNowResult> {
+      const enqueued = await close(at);
+      const r = await engine.flush();
+      return { enqueued, delivered: r.delivered, pending: r.pending, ...(r.stopped ? { stopped: r.stopped } : {}) };
+    },
+    beacon(): SyncRequest[] {
+      return engine.isLeader && online() ? engine.beaconRequests() : [];
+    },
+    async stop(): Promise<void> {
+      running = false;
+      clearTimeout(timer);
+      for (const [type, l] of relays) g.removeEventListener?.(type, l);
+      await closing;
+      await engine.stop();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// vitest globalSetup of the browser project: a real HTTP receiver
+// (createReceiver on node:http, loopback, random port) for the monitor's sync
+// tests, with CORS so the test page (another origin) may POST to it. The test
+// reads its URL with inject('syncReceiver'). Control routes for the tests:
+// GET /ctl/state (what the receiver counted), POST /ctl/reset (a fresh
+// receiver), POST /ctl/fail?count=n (answer the next n batches with 503).
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { createReceiver } from '../../../src/sync/index.js';
+import type { Receiver } from '../../../src/sync/index.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    syncReceiver: string;
+  }
+}
+
+/** What GET /ctl/state answers. */
+export interface ReceiverState {
+  keys: number;
+  duplicates: number;
+  devices: number;
+  /** Batches POSTed (including refused ones). */
+  posts: number;
+  /** Fleet aggregate per series. */
+  series: { model: string; modelVersion: string; segment: string; count: number; labeled: number; predicted?: { classes: number[]; counts: number[] } }[];
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let receiver: Receiver = createReceiver({ path: '/v1/summaries' });
+  let fail = 0;
+  let posts = 0;
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, PUT' };
+  const json = (res: ServerResponse, body: unknown): void => {
+    res.writeHead(200, { 'content-type': 'application/json', ...cors });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      return res.end();
+    }
+    if (url.pathname === '/ctl/state') {
+      const state: ReceiverState = {
+        keys: receiver.keys,
+        duplicates: receiver.duplicates,
+        devices: receiver.devices,
+        posts,
+        series: receiver.aggregate().map((s) => ({
+          model: s.model, modelVersion: s.modelVersion, segment: s.segment, count: s.count, labeled: s.labeled,
+          ...(s.predicted ? { predicted: s.predicted } : {}),
+        })),
+      };
+      return json(res, state);
+    }
+    if (url.pathname === '/ctl/reset') {
+      receiver = createReceiver({ path: '/v1/summaries' });
+      fail = 0;
+      posts = 0;
+      return json(res, { ok: true });
+    }
+    if (url.pathname === '/ctl/fail') {
+      fail = Number(url.searchParams.get('count') ?? 1);
+      return json(res, { fail });
+    }
+    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    if (req.method === 'POST') {
+      posts++;
+      if (fail > 0) {
+        fail--;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        return res.end('failing on purpose\n');
+      }
+    }
+    receiver.handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  project.provide('syncReceiver', `http://127.0.0.1:${port}`);
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+}
