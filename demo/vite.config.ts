@@ -2,8 +2,11 @@
 // hashed assets, plus a service worker that precaches all of them so a reload
 // with the network off still works.
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+// The built package, as the page uses it (`npm run build` first).
+import { createReceiver, init } from '../dist/index.js';
 
 /** Emits sw.js with the list of every built asset and a version derived from their names. */
 function precache(): Plugin {
@@ -39,6 +42,40 @@ self.addEventListener('fetch', (e) => {
   };
 }
 
+/**
+ * Mounts a fleet receiver on the demo's own server (preview and dev): the
+ * page POSTs summaries to ./api/summaries, same origin, and GET /api/metrics
+ * shows the aggregate in Prometheus text. One receiver per server.
+ */
+function receiver(): Plugin {
+  const mount = (use: (fn: (req: IncomingMessage, res: ServerResponse, next: () => void) => void) => void): void => {
+    const r = createReceiver({ path: '/api/summaries', metricsPath: '/api/metrics' });
+    // Merging summaries runs WASM kernels; the URL is explicit because this
+    // config is bundled before it runs.
+    const ready = init(new URL('../dist/modelwatch.wasm', import.meta.url));
+    use((req, res, next) => {
+      const path = new URL(req.url ?? '/', 'http://demo').pathname;
+      if (path !== '/api/summaries' && path !== '/api/metrics') return next();
+      ready.then(
+        () => r.handler(req, res),
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`modelwatch WASM failed to load: ${String(error)}\n`);
+        },
+      );
+    });
+  };
+  return {
+    name: 'modelwatch-demo-receiver',
+    configureServer(server) {
+      mount((fn) => server.middlewares.use(fn));
+    },
+    configurePreviewServer(server) {
+      mount((fn) => server.middlewares.use(fn));
+    },
+  };
+}
+
 export default defineConfig({
   root: 'demo',
   base: './',
@@ -47,5 +84,5 @@ export default defineConfig({
   // The demo consumes the built package, as an app would (`npm run build` first).
   resolve: { alias: { modelwatch: fileURLToPath(new URL('../dist/index.js', import.meta.url)) } },
   worker: { format: 'es' },
-  plugins: [precache()],
+  plugins: [precache(), receiver()],
 });

@@ -156,21 +156,25 @@ export async function startSync(store: Store, c: EngineConfig, sc: SyncConfig, s
   const cursorKey = { model: c.model + CURSOR, version: '' };
   const exclusive = locked(`modelwatch-close:${c.dbName}:${c.model}`);
 
-  async function readCursor(now: number): Promise<number> {
+  const writeCursor = (cursor: number): Promise<void> => store.putSummary({ ...cursorKey, windowStart: 0, windowMs: 0, data: { cursor } });
+  async function readCursor(): Promise<number | undefined> {
     const [rec] = await store.summaries(cursorKey);
     const v = (rec?.data as { cursor?: unknown } | undefined)?.cursor;
-    // First start with sync: begin with the window open now, so rows already
-    // logged in it are sent; older history stays local.
-    return typeof v === 'number' && Number.isFinite(v) ? v : Math.floor(now / W) * W;
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   }
+  // First start with sync: begin with the window open now, so rows already
+  // logged in it are sent; older history stays local.
+  await exclusive(async () => {
+    if ((await readCursor()) === undefined) await writeCursor(Math.floor(Date.now() / W) * W);
+  });
 
   function close(upTo: number): Promise<number> {
     return exclusive(async () => {
-      const cursor = await readCursor(upTo);
-      if (!(upTo > cursor)) return 0;
+      const cursor = await readCursor();
+      if (cursor === undefined || !(upTo > cursor)) return 0;
       const list = await summaries(cursor, upTo, W);
       if (list.length > 0) await engine.add(list);
-      await store.putSummary({ ...cursorKey, windowStart: 0, windowMs: 0, data: { cursor: upTo } });
+      await writeCursor(upTo);
       return list.length;
     });
   }

@@ -1,8 +1,9 @@
 // The demo page end to end in real headless Chromium (playwright-core): it
 // loads without console errors, predictions flow, injected drift raises the
 // critical alert on the page, the page and its data survive going offline and
-// reloading (service worker + IndexedDB), and the built JS + WASM stay within
-// the payload budget stated in the README.
+// reloading (service worker + IndexedDB), summaries sync to the demo server's
+// receiver and wait in the outbox while offline, and the built JS + WASM stay
+// within the payload budget stated in the README.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -34,6 +35,14 @@ async function until<T>(what: string, f: () => Promise<T>, timeoutMs = 60_000): 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Sum of modelwatch_predictions_total over every series the demo server's receiver aggregated. */
+async function receivedPredictions(): Promise<number> {
+  const text = await (await fetch(new URL('api/metrics', url))).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('modelwatch_predictions_total')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
 }
 
 function isPng(path: string): boolean {
@@ -85,10 +94,13 @@ describe('demo page', () => {
     await new Promise((r) => setTimeout(r, 14_000));
     await page.screenshot({ path: join(OUT, 'before-drift.png'), fullPage: true });
     await page.getByTestId('drift').click();
-    await until('a critical accuracy alert', async () => (await page.locator('#alerts li.critical').count()) > 0, 90_000);
+    const accuracyAlert = page.locator('#alerts li[data-metric="accuracy"][data-severity="critical"]');
+    await until('a critical accuracy alert', async () => (await accuracyAlert.count()) > 0, 90_000);
     await page.screenshot({ path: join(OUT, 'after-drift.png'), fullPage: true });
     expect(isPng(join(OUT, 'before-drift.png'))).toBe(true);
     expect(isPng(join(OUT, 'after-drift.png'))).toBe(true);
+    // Exactly once: alerts are de-duplicated until they clear.
+    expect(await accuracyAlert.count()).toBe(1);
     expect(consoleErrors).toEqual([]);
   });
 
@@ -101,5 +113,28 @@ describe('demo page', () => {
     await until('stored predictions to show again', async () => (await number('total')) >= before, 30_000);
     expect(await page.title()).toContain('modelwatch');
     await context.setOffline(false);
+  });
+
+  it('syncs summaries to its server; offline they wait in the outbox, back online they drain', async () => {
+    await until('summaries at the server', async () => (await receivedPredictions()) > 0, 60_000);
+    // The page's switch and the browser's network both off.
+    await page.getByTestId('network').click();
+    await context.setOffline(true);
+    // A 10 s window closes 2.5 s after its end: its summaries wait in the outbox.
+    await until('summaries in the outbox', async () => (await number('outbox')) > 0, 60_000);
+    expect((await page.getByTestId('sync').textContent())?.trim()).toBe('offline');
+    const whileOffline = await receivedPredictions();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await receivedPredictions()).toBe(whileOffline);
+    await page.screenshot({ path: join(OUT, 'offline-outbox.png'), fullPage: true });
+
+    await context.setOffline(false);
+    await page.getByTestId('network').click();
+    await until('the outbox to drain', async () => (await number('outbox')) === 0 && (await page.getByTestId('sync').textContent())?.trim() !== 'offline', 60_000);
+    const after = await receivedPredictions();
+    expect(after).toBeGreaterThan(whileOffline);
+    // Nothing counted twice: the server holds no more predictions than the page stored.
+    expect(after).toBeLessThanOrEqual(await number('total'));
+    expect(consoleErrors).toEqual([]);
   });
 });

@@ -11,6 +11,9 @@ import { drop, freshName, rng } from '../store/helpers.js';
 import type { ReceiverState } from './receiver.setup.js';
 
 const base = inject('syncReceiver');
+if (!base) {
+  throw new Error("no loopback receiver: the browser project needs globalSetup: ['test/browser/monitor/receiver.setup.ts'] in vite.config.ts");
+}
 const endpoint = `${base}/v1/summaries`;
 
 async function state(): Promise<ReceiverState> {
@@ -194,5 +197,29 @@ describe.each([true, false])('monitor sync to a loopback receiver (worker: %s)',
     const after = await state();
     expect(after.duplicates).toBe(before.duplicates + 2);
     expect(plain(bySegment(after, model))).toEqual(plain(tally));
+  });
+
+  it('windows close by themselves graceMs after their end, each once', async () => {
+    const name = freshName(`sync-windows-${worker}`);
+    const own = `${model}-windows`;
+    const sent = new Map<string, Tally>();
+    const w = await createMonitor({
+      task: 'binary', model: own, dbName: name, worker, flushIntervalMs: 50,
+      sync: { endpoint, format: 'json', deviceId, intervalMs: 200, windowMs: 400, graceMs: 100 },
+    });
+    const t0 = Date.now();
+    let seed = 10;
+    while (Date.now() - t0 < 1500) {
+      logRows(w, 50, seed++, sent);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Every window has ended by now; the last closes 100 ms after its end.
+    await until('every window at the receiver', async () => plain(bySegment(await state(), own))['']?.count === sent.get('')!.count);
+    await new Promise((r) => setTimeout(r, 600));
+    const s = await state();
+    expect(plain(bySegment(s, own))).toEqual(plain(sent));
+    expect((await w.syncStatus()).delivered).toBeGreaterThanOrEqual(6); // about 4 windows x 2 segments
+    await w.close();
+    await drop(name);
   });
 });
