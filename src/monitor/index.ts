@@ -1,7 +1,9 @@
-// createMonitor: buffers, ids, timers, reports, baselines, degradation, SLA, alerts.
+// createMonitor: buffers, ids, timers, reports, baselines, degradation, SLA,
+// alerts, and sync of closed-window summaries (option `sync`; the rules for
+// windows and late labels are in ../worker/sync.ts).
 export { createMonitor } from './monitor.js';
 export type { Monitor, MonitorEvent, PredictionInput, Timer, WindowSpec } from './monitor.js';
-export type { MonitorOptions } from './options.js';
+export type { MonitorOptions, MonitorSyncOptions } from './options.js';
 export {
   detectDegradation,
   detectTrends,
