@@ -54,6 +54,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          // A real fleet receiver on 127.0.0.1 for the monitor's sync tests.
+          globalSetup: ['test/browser/monitor/receiver.setup.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,

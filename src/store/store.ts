@@ -49,7 +49,7 @@ import type {
 
 const DAY = 86_400_000;
 const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
-const DEFAULT_RESERVE = 1 << 20;
+const DEFAULT_RESERVE = 4 << 20;
 
 interface Resolved {
   name: string;

@@ -97,9 +97,11 @@ export interface StoreOptions {
   quotaCompactFraction?: number;
   /**
    * Bytes held in reserve and released when the quota runs out, so that `fold`
-   * can persist its summaries before raw rows are deleted (default 1 MiB; 0 =
+   * can persist its summaries before raw rows are deleted (default 4 MiB; 0 =
    * none). Without it a full origin could never compact: nothing may be
    * deleted before it is summarized, and the summaries could not be written.
+   * Chromium lets one transaction overshoot the quota (by up to 1.3 MB seen
+   * with 20,000-row batches), so the reserve must exceed the largest batch.
    */
   quotaReserveBytes?: number;
   /** How long to wait for other tabs to close old connections during an upgrade (default 10 s). */
