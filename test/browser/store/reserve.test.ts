@@ -32,11 +32,11 @@ async function opened(options: Parameters<typeof openStore>[0]): Promise<string>
 }
 
 describe('quota reserve', () => {
-  it('holds 1 MiB of incompressible bytes by default when there is a fold', async () => {
+  it('holds 4 MiB of incompressible bytes by default when there is a fold', async () => {
     const r = await reserveOf(await opened({ fold: () => undefined }));
     expect(r).toBeInstanceOf(Uint8Array);
     const bytes = r as Uint8Array;
-    expect(bytes.length).toBe(1 << 20);
+    expect(bytes.length).toBe(4 << 20);
     // Random, not zeros (Chromium compresses values): about 256 distinct bytes.
     expect(new Set(bytes.subarray(0, 4096)).size).toBeGreaterThan(200);
   });
