@@ -3,7 +3,8 @@
 // Worker exists). comlink carries calls as messages; batches travel as
 // transferred ArrayBuffers, so nothing here holds a function or a class.
 
-import type { Task } from '../columns/index.js';
+import type { RowColumns, Task } from '../columns/index.js';
+import type { PredictionExtras } from '../store/index.js';
 import type {
   ClassificationResult,
   LatencyStats,
@@ -14,21 +15,12 @@ import type {
 } from '../metrics/types.js';
 import type { FlushResult, SyncFormat, SyncRequest } from '../sync/types.js';
 
-/** Ids of a prediction batch are allocated on the main thread; everything else is columns. */
-export interface IngestBatch {
+/**
+ * A batch from the main thread: the shared row columns (ids were allocated
+ * there), the version, and per-row extras in the store's own layout.
+ */
+export interface IngestBatch extends RowColumns, Pick<PredictionExtras, 'classScores' | 'ranked'> {
   version: string;
-  id: Float64Array;
-  timestamp: Float64Array;
-  prediction: Float64Array;
-  score: Float64Array;
-  latencyMs: Float64Array;
-  segment: Uint16Array;
-  /** Segment names by index; index 0 is the default segment ''. */
-  segments: string[];
-  /** Multiclass probability vectors, row-major, `classes` per row (rows without one are NaN). */
-  classScores?: { classes: number; values: Float64Array };
-  /** Ranking: row i ranked items[offsets[i] .. offsets[i+1]) (item ids are numbers). */
-  ranked?: { offsets: Uint32Array; items: Float64Array };
 }
 
 /** Ground truth; for ranking, `label` is the number of relevant items and `relevant` lists them. */
