@@ -182,6 +182,8 @@ interface Joined extends RowColumns {
   labeledAt: Float64Array;
   givenDelay: Float64Array;
   duplicates: number;
+  /** Class score vectors aligned with the rows (see gatherRows), when some chunk has them and they were asked for. */
+  classScores?: { classes: number; values: Float64Array };
 }
 
 /** The on-device store. Create with openStore(). */
@@ -539,7 +541,7 @@ export class Store {
     if (q.minFeedbackDelayMs !== undefined && !Number.isFinite(q.minFeedbackDelayMs)) {
       throw new InputError('INVALID_OPTION', 'minFeedbackDelayMs', 'expected a finite number of ms');
     }
-    const j = await this.join(q);
+    const j = await this.join(q, true);
     const n = j.id.length;
     const delay = new Float64Array(n);
     const keep = new Uint8Array(n);
@@ -589,6 +591,7 @@ export class Store {
       out.feedbackDelayMs[k] = delay[i]!;
       k++;
     }
+    if (j.classScores) out.classScores = keepVectors(j.classScores, keep, eligible);
     return out;
   }
 
@@ -621,7 +624,8 @@ export class Store {
   // Reads the prediction rows in range and the label chunks whose id ranges
   // meet theirs, in one readonly transaction, and matches each prediction to
   // its latest label.
-  private async join(q: RangeQuery): Promise<Joined> {
+  // With `scores`, class score vectors come along (see gatherRows).
+  private async join(q: RangeQuery, scores = false): Promise<Joined> {
     checkRange(q);
     const tx = this.open().transaction(['chunkIndex', 'chunks', 'labelIndex', 'labelChunks'], 'readonly');
     const [bounds, labelCatalog] = await Promise.all([
@@ -635,7 +639,7 @@ export class Store {
       Promise.all(bounds.map((b) => chunkStore.get(b.key))),
       Promise.all(wanted.map((b) => labelStore.get(b.key))),
     ]);
-    const rows = gatherRows(chunks.filter((c): c is PredictionChunk => c !== undefined), q.from, q.to);
+    const rows = gatherRows(chunks.filter((c): c is PredictionChunk => c !== undefined), q.from, q.to, scores);
     const l = concatLabels(labels.filter((c): c is LabelChunk => c !== undefined));
     // Only labels of predictions in range count as duplicates here.
     const inRange = matchLabelsAll(rows.id, l.id);
@@ -982,10 +986,17 @@ function overlapping(labels: LabelBounds[], chunks: ChunkBounds[]): LabelBounds[
   });
 }
 
+// The rows of the chunks in [from, to), in chunk order. With `scores`, class
+// score vectors too, but only when some chunk has them: reads of models
+// without them do no per-row work. Their width is the widest chunk's (a model
+// keeps one width; versions may differ); rows of narrower chunks are padded
+// with NaN and rows without a vector are all NaN, so a row has a usable
+// vector exactly when all its values are numbers.
 function gatherRows(
   chunks: PredictionChunk[],
   from: number,
   to: number,
+  scores: boolean,
 ): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates'> {
   let n = 0;
   const full: boolean[] = [];
@@ -1006,8 +1017,12 @@ function gatherRows(
   const segmentOf = new Map<string, number>();
   const versions: string[] = [];
   const versionOf = new Map<string, number>();
+  let w = 0;
+  if (scores) for (const c of chunks) w = Math.max(w, c.extras?.classScores?.classes ?? 0);
+  const vectors = w > 0 ? new Float64Array(n * w).fill(NaN) : undefined;
   let k = 0;
   chunks.forEach((c, ci) => {
+    const cs = vectors ? c.extras?.classScores : undefined;
     let v = versionOf.get(c.version);
     if (v === undefined) {
       v = versions.push(c.version) - 1;
@@ -1033,6 +1048,8 @@ function gatherRows(
       if (same) segment.set(c.segment, k);
       else for (let i = 0; i < c.rows; i++) segment[k + i] = remap[c.segment[i]!]!;
       versionIndex.fill(v, k, k + c.rows);
+      if (cs && cs.classes === w) vectors!.set(cs.values, k * w);
+      else if (cs) for (let i = 0; i < c.rows; i++) copyVector(cs.values, i * cs.classes, cs.classes, vectors!, (k + i) * w);
       k += c.rows;
       return;
     }
@@ -1046,10 +1063,31 @@ function gatherRows(
       latencyMs[k] = c.latencyMs[i]!;
       segment[k] = remap[c.segment[i]!]!;
       versionIndex[k] = v;
+      if (cs) copyVector(cs.values, i * cs.classes, cs.classes, vectors!, k * w);
       k++;
     }
   });
-  return { id, timestamp, prediction, score, latencyMs, segment, segments, versionIndex, versions };
+  const out = { id, timestamp, prediction, score, latencyMs, segment, segments, versionIndex, versions };
+  return vectors ? { ...out, classScores: { classes: w, values: vectors } } : out;
+}
+
+// One row's vector: a plain loop, with no subarray view allocated per row.
+function copyVector(src: Float64Array, from: number, len: number, dst: Float64Array, to: number): void {
+  for (let c = 0; c < len; c++) dst[to + c] = src[from + c]!;
+}
+
+// The vectors of the rows marked in `keep` (`count` of them), in row order.
+function keepVectors(v: { classes: number; values: Float64Array }, keep: Uint8Array, count: number): { classes: number; values: Float64Array } {
+  if (count === keep.length) return v;
+  const w = v.classes;
+  const values = new Float64Array(count * w);
+  let k = 0;
+  for (let i = 0; i < keep.length; i++) {
+    if (!keep[i]) continue;
+    copyVector(v.values, i * w, w, values, k * w);
+    k++;
+  }
+  return { classes: w, values };
 }
 
 interface LabelRows {

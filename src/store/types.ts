@@ -42,6 +42,13 @@ export interface LabeledColumns extends RowColumns {
   coverage: { predictions: number; labeled: number; eligible: number };
   /** Labels superseded by a later label of the same prediction, among the predictions read. */
   duplicateLabels: number;
+  /**
+   * Class score vectors (multiclass `extras.classScores`) of the rows, row-major:
+   * row i is values[i*classes .. (i+1)*classes). Present only when some chunk in
+   * range has them. `classes` is the widest chunk's; a row without a vector is
+   * all NaN, a row of a narrower chunk is NaN beyond its own width.
+   */
+  classScores?: { classes: number; values: Float64Array };
 }
 
 /** Coverage per window of [from, to). */
