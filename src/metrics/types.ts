@@ -3,7 +3,16 @@
 /** A condition worth knowing about that did not prevent a result. */
 export interface MetricWarning {
   /** Stable code, e.g. 'ZERO_DIVISION' or 'ONE_CLASS'. */
-  code: 'ZERO_DIVISION' | 'ONE_CLASS' | 'UNDEFINED_CLASS_AUC' | 'TOO_FEW_SAMPLES' | 'NO_RELEVANT_ITEMS';
+  code:
+    | 'ZERO_DIVISION'
+    | 'ONE_CLASS'
+    | 'UNDEFINED_CLASS_AUC'
+    | 'TOO_FEW_SAMPLES'
+    | 'NO_RELEVANT_ITEMS'
+    // Monitor reports: score metrics cover only the labeled rows with scores.
+    | 'PARTIAL_SCORES'
+    // Monitor reports: a class has no column in the model's probability vectors.
+    | 'UNSCORED_CLASS';
   message: string;
 }
 

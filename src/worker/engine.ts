@@ -9,7 +9,6 @@
 
 import { init } from '../core/wasm.js';
 import { InputError, StateError } from '../errors.js';
-import { classificationMetrics } from '../metrics/classification.js';
 import { latencySla, latencyStats } from '../metrics/latency.js';
 import { rankingMetrics } from '../metrics/ranking.js';
 import type { RankingQuery } from '../metrics/ranking.js';
@@ -26,6 +25,8 @@ import {
   summarize,
 } from '../summary/index.js';
 import type { Summary } from '../summary/index.js';
+import { binaryScored, multiclassScored, pick, pickVectors } from './scores.js';
+import type { ClassScores } from './scores.js';
 import { startSync } from './sync.js';
 import type { SyncBridge } from './sync.js';
 import type {
@@ -66,6 +67,8 @@ interface Rows {
     segment: Uint16Array;
     segments: string[];
     id: Float64Array;
+    /** Multiclass probability vectors of the labeled rows (NaN where a row has none), if any chunk has them. */
+    classScores?: ClassScores;
   };
   duplicateLabels: number;
   /** Ranking: the judged query of each labeled row (aligned with lab). */
@@ -81,12 +84,6 @@ function concat(parts: Float64Array[]): Float64Array {
     out.set(p, o);
     o += p.length;
   }
-  return out;
-}
-
-function pick<T extends Float64Array | Uint16Array>(a: T, idx: ArrayLike<number>): T {
-  const out = new (a.constructor as new (n: number) => T)(idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = a[idx[i]!]!;
   return out;
 }
 
@@ -171,7 +168,10 @@ export function createEngine(): EngineApi {
     const all = gather(chunks, q.from, q.to, lab.segments);
     const rows: Rows = {
       all,
-      lab: { timestamp: lab.timestamp, prediction: lab.prediction, score: lab.score, label: lab.label, segment: lab.segment, segments: lab.segments, id: lab.id },
+      lab: {
+        timestamp: lab.timestamp, prediction: lab.prediction, score: lab.score, label: lab.label, segment: lab.segment, segments: lab.segments, id: lab.id,
+        ...(c.task === 'multiclass' && lab.classScores ? { classScores: lab.classScores } : {}),
+      },
       duplicateLabels: lab.duplicateLabels,
     };
     if (c.task === 'ranking') rows.queries = await rankingQueries(s, c, q, chunks, lab.id);
@@ -276,12 +276,15 @@ export function createEngine(): EngineApi {
     const y = pick(rows.lab.label, labIdx);
     const p = pick(rows.lab.prediction, labIdx);
     if (c.task === 'binary' || c.task === 'multiclass') {
-      const score = pick(rows.lab.score, labIdx);
-      // AUC needs a score on every row; without one on some rows the report
-      // keeps the threshold metrics only.
-      const scored = c.task === 'binary' && score.every((v) => v === v);
-      const r = scored ? classificationMetrics(y, p, score) : classificationMetrics(y, p);
+      // Score metrics cover the labeled rows that have a score (binary) or a
+      // full probability vector (multiclass); see scores.ts for the rule.
+      const vectors = rows.lab.classScores;
+      const { result: r, scoredRows } =
+        c.task === 'binary'
+          ? binaryScored(y, p, pick(rows.lab.score, labIdx))
+          : multiclassScored(y, p, vectors ? pickVectors(vectors, labIdx) : undefined);
       out.classification = r;
+      out.scoredRows = scoredRows;
       Object.assign(out.values, { accuracy: r.accuracy, precision: r.precision, recall: r.recall, f1Score: r.f1Score, errorRate: 1 - r.accuracy });
       for (const k of ['aucRoc', 'averagePrecision', 'falsePositiveRate', 'falseNegativeRate'] as const) {
         const v = r[k];

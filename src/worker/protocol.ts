@@ -148,6 +148,13 @@ export interface WindowMetrics {
   /** labeled / total (NaN without predictions). */
   coverage: number;
   classification?: ClassificationResult;
+  /**
+   * Binary and multiclass: labeled rows the score metrics (aucRoc,
+   * averagePrecision, aucRocPerClass) cover, those with a score (binary) or a
+   * full probability vector (multiclass). Fewer than `labeled` adds a
+   * PARTIAL_SCORES warning; 0 leaves the score metrics out.
+   */
+  scoredRows?: number;
   regression?: RegressionResult;
   ranking?: RankingResult;
   latency?: LatencyStats;
