@@ -12,6 +12,8 @@ export type {
   SummaryRecord,
   AlertRecord,
   OutboxRecord,
+  NewOutboxRecord,
+  OutboxCommit,
   OrphanChunk,
 } from './schema.js';
 export type {

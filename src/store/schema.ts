@@ -107,6 +107,19 @@ export interface OutboxRecord {
   attempts: number;
 }
 
+/** An outbox record as the caller gives it (the store assigns seq and attempts). */
+export type NewOutboxRecord = Omit<OutboxRecord, 'seq' | 'attempts'>;
+
+/** What Store.commitOutbox writes, all in one transaction. */
+export interface OutboxCommit {
+  /** Records to queue, in order; their sequence numbers come back in the same order. */
+  add?: readonly NewOutboxRecord[];
+  /** Sequence numbers of queued records to remove. */
+  remove?: readonly number[];
+  /** App meta values to write (see Store.setMeta); undefined deletes the key. */
+  meta?: Readonly<Record<string, unknown>>;
+}
+
 /** The current schema. */
 export interface StoreSchema extends DBSchema {
   chunks: { key: number; value: PredictionChunk };
@@ -153,6 +166,8 @@ export const ID_BLOCK = 2 ** ID_BLOCK_BITS;
 export const NEXT_BLOCK = 'nextBlock';
 /** Meta key of the quota reserve: incompressible bytes deleted to make room for `fold` when the quota runs out. */
 export const QUOTA_RESERVE = 'quotaReserve';
+/** Prefix of the app's meta keys (Store.setMeta), so they can never overwrite the store's own (above). */
+export const APP_META = 'app:';
 
 /** Bounds of a chunk's rows (ids sorted ascending). */
 export function boundsOf(

@@ -16,6 +16,7 @@ import { InputError } from '../errors.js';
 import { StoreError, isQuotaError } from './errors.js';
 import { argsortIds, latestLabels, matchLabels, sortedHas } from './join.js';
 import {
+  APP_META,
   ID_BLOCK,
   NEXT_BLOCK,
   QUOTA_RESERVE,
@@ -28,6 +29,8 @@ import type {
   ChunkBounds,
   LabelBounds,
   LabelChunk,
+  NewOutboxRecord,
+  OutboxCommit,
   OutboxRecord,
   PredictionChunk,
   PredictionExtras,
@@ -859,7 +862,7 @@ export class Store {
     return { orphans: orphanIds.length };
   }
 
-  // -------------------------------------------- summaries, alerts, outbox, stats
+  // -------------------------------------- summaries, alerts, outbox, meta, stats
 
   /** Writes (replaces) a window summary. */
   async putSummary(record: SummaryRecord): Promise<void> {
@@ -888,11 +891,9 @@ export class Store {
   }
 
   /** Queues a payload to send; returns its sequence number. */
-  async enqueue(record: Omit<OutboxRecord, 'seq' | 'attempts'>): Promise<number> {
-    const tx = this.open().transaction('outbox', 'readwrite', { durability: this.o.durability });
-    const key = await tx.store.add({ ...record, attempts: 0 });
-    await this.done(tx);
-    return key;
+  async enqueue(record: NewOutboxRecord): Promise<number> {
+    const [seq] = await this.commitOutbox({ add: [record] });
+    return seq!;
   }
 
   /** The oldest queued payloads. */
@@ -901,10 +902,85 @@ export class Store {
   }
 
   /** Removes sent payloads. */
-  async acknowledge(seqs: number[]): Promise<void> {
-    const tx = this.open().transaction('outbox', 'readwrite', { durability: this.o.durability });
-    for (const s of seqs) void tx.store.delete(s);
-    await this.done(tx);
+  async acknowledge(seqs: readonly number[]): Promise<void> {
+    await this.commitOutbox({ remove: seqs });
+  }
+
+  /**
+   * Queues records, removes records and writes app meta values (see setMeta)
+   * in ONE transaction: all of it is durable or none of it, whether a request
+   * fails, a value cannot be cloned or the page dies. Returns the new records'
+   * sequence numbers in order. A sender moves its cursor together with the
+   * summaries it queues, and replaces records by their merge, without a moment
+   * in which a crash would leave both (counted twice) or neither (lost).
+   */
+  async commitOutbox(commit: OutboxCommit): Promise<number[]> {
+    if (commit === null || typeof commit !== 'object') throw new InputError('INVALID_OPTION', 'commit', 'pass { add?, remove?, meta? }.');
+    const add = commit.add ?? [];
+    const remove = commit.remove ?? [];
+    const meta = Object.entries(commit.meta ?? {});
+    if (!Array.isArray(add)) throw new InputError('INVALID_OPTION', 'commit.add', 'pass an array of outbox records.');
+    if (!Array.isArray(remove)) throw new InputError('INVALID_OPTION', 'commit.remove', 'pass an array of sequence numbers.');
+    remove.forEach((seq: unknown, i) => {
+      if (!Number.isSafeInteger(seq) || (seq as number) < 1) {
+        throw new InputError('INVALID_ID', `commit.remove[${i}]`, `is ${String(seq)}; pass sequence numbers returned by enqueue/commitOutbox.`);
+      }
+    });
+    for (const [k] of meta) checkMetaKey(k, 'commit.meta');
+    const names: ('outbox' | 'meta')[] = [];
+    if (add.length > 0 || remove.length > 0) names.push('outbox');
+    if (meta.length > 0) names.push('meta');
+    if (names.length === 0) return [];
+    const tx = this.open().transaction(names, 'readwrite', { durability: this.o.durability });
+    const requests: Promise<unknown>[] = [];
+    const seqs: Promise<number>[] = [];
+    // The request that failed, to report instead of the transaction's AbortError.
+    let failure: unknown;
+    try {
+      if (names[0] === 'outbox') {
+        const outbox = tx.objectStore('outbox');
+        for (const r of add) seqs.push(outbox.add({ ...r, attempts: 0 }));
+        for (const seq of remove) requests.push(outbox.delete(seq));
+      }
+      if (meta.length > 0) {
+        const store = tx.objectStore('meta');
+        for (const [k, v] of meta) requests.push(v === undefined ? store.delete(APP_META + k) : store.put(v, APP_META + k));
+      }
+    } catch (e) {
+      // A request refused at once (a value that cannot be cloned) must not
+      // leave the requests issued before it to commit on their own.
+      tx.done.catch(() => undefined);
+      tx.abort();
+      throw this.wrap(e);
+    } finally {
+      // An aborted transaction rejects every request; the commit reports it once.
+      for (const p of [...requests, ...seqs]) {
+        p.catch((e: unknown) => {
+          if (!(e instanceof DOMException && e.name === 'AbortError')) failure ??= e;
+        });
+      }
+    }
+    try {
+      await tx.done;
+    } catch (e) {
+      throw this.wrap(failure ?? e);
+    }
+    return Promise.all(seqs);
+  }
+
+  /** The app's value stored under `key` by setMeta or commitOutbox, or undefined. */
+  async getMeta(key: string): Promise<unknown> {
+    checkMetaKey(key, 'key');
+    return this.open().get('meta', APP_META + key);
+  }
+
+  /**
+   * Stores a structured-cloneable value under `key` (undefined deletes it).
+   * App keys live apart from the store's own bookkeeping and cannot clash with it.
+   */
+  async setMeta(key: string, value: unknown): Promise<void> {
+    checkMetaKey(key, 'key');
+    await this.commitOutbox({ meta: { [key]: value } });
   }
 
   /** Counts of what the store holds. */
@@ -923,6 +999,10 @@ export class Store {
 }
 
 // ------------------------------------------------------------------ helpers
+
+function checkMetaKey(key: unknown, name: string): void {
+  if (typeof key !== 'string' || key.length === 0) throw new InputError('INVALID_OPTION', name, `has the key ${JSON.stringify(key)}; use a non-empty string.`);
+}
 
 function requireF64(a: unknown, name: string): Float64Array {
   if (!(a instanceof Float64Array)) throw new InputError('NOT_NUMERIC', name, 'expected a Float64Array');
