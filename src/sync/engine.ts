@@ -11,6 +11,12 @@
 //   the highest outbox sequence number folded into it, so a retried or
 //   repeated push carries the same totals and nothing is counted twice.
 //
+// Every outbox change is one commitOutbox transaction: a new state replaces
+// the old one and the entries folded into it at once, merged entries replace
+// their parts at once, and add() can move the caller's cursor (a meta value)
+// with the summaries it queues. No crash leaves a summary both queued and
+// folded, or queued twice.
+//
 // Outbox bound (maxEntries pending summaries): for 'otlp'/'prometheus' the
 // oldest half is folded into the state record, losing nothing that is sent.
 // For 'json' the oldest half is merged per series (mergeSummaries: exact for
@@ -203,17 +209,24 @@ export class SyncEngine {
     return this.entries.length;
   }
 
-  /** Queues closed-window summaries for delivery; resolves once they are in the outbox. */
-  add(summaries: Summary | readonly Summary[]): Promise<void> {
+  /**
+   * Queues closed-window summaries for delivery; resolves once they are in
+   * the outbox. `options.meta` values (e.g. the caller's cursor past these
+   * windows) are written in the same transaction as the summaries, so a crash
+   * leaves either both or neither: a restart never queues a window again.
+   */
+  add(summaries: Summary | readonly Summary[], options: { meta?: Readonly<Record<string, unknown>> } = {}): Promise<void> {
     const list = Array.isArray(summaries) ? (summaries as readonly Summary[]) : [summaries as Summary];
     // Serialize (and so validate) before touching the outbox: a bad summary is rejected, never queued.
     const payloads: EntryPayload[] = list.map((s) => ({ kind: 'summary', key: idempotencyKey(this.o.deviceId, s), text: serializeSummary(s) }));
     return this.serial(async () => {
       await this.load();
-      for (const p of payloads) {
-        const seq = await this.store.enqueue({ createdAt: this.o.now(), destination: this.destination, payload: p });
-        this.entries.push({ seq, payload: p });
-      }
+      const createdAt = this.o.now();
+      const seqs = await this.store.commitOutbox({
+        add: payloads.map((payload) => ({ createdAt, destination: this.destination, payload })),
+        ...(options.meta ? { meta: options.meta } : {}),
+      });
+      payloads.forEach((payload, i) => this.entries.push({ seq: seqs[i]!, payload }));
       if (this.entries.length > this.o.maxEntries) await this.shrink();
     }).then(() => this.kick());
   }
@@ -228,8 +241,8 @@ export class SyncEngine {
     const payload: RowsPayload = { kind: 'rows', key: `${encodeURIComponent(this.o.deviceId)}|rows|${encodeURIComponent(key)}`, rows: [...rows] };
     return this.serial(async () => {
       await this.load();
-      const seq = await this.store.enqueue({ createdAt: this.o.now(), destination: this.destination, payload });
-      this.entries.push({ seq, payload });
+      const [seq] = await this.store.commitOutbox({ add: [{ createdAt: this.o.now(), destination: this.destination, payload }] });
+      this.entries.push({ seq: seq!, payload });
     }).then(() => this.kick());
   }
 
@@ -415,9 +428,10 @@ export class SyncEngine {
         }
       }
       entries.sort((a, b) => a.seq - b.seq);
-      // Entries at or below the state's upTo were folded in before a crash cut the clean-up short.
+      // Entries at or below the state's upTo were folded in before a crash cut the clean-up short
+      // (outboxes written before state and clean-up became one transaction).
       const folded = state ? entries.filter((e) => e.seq <= state.upTo).map((e) => e.seq) : [];
-      if (folded.length || staleStates.length) await this.store.acknowledge([...folded, ...staleStates]);
+      if (folded.length || staleStates.length) await this.store.commitOutbox({ remove: [...folded, ...staleStates] });
       this.entries = state ? entries.filter((e) => e.seq > state.upTo) : entries;
       this.state = state;
     })().catch((e: unknown) => {
@@ -481,16 +495,17 @@ export class SyncEngine {
     return { request, texts, startMs };
   }
 
-  /** Writes a new state that includes entries up to `upTo`, then removes what it replaces. */
+  /** Writes a new state that includes entries up to `upTo` and removes what it replaces, in one transaction. */
   private async commitState(texts: string[], startMs: number, folded: readonly Entry[]): Promise<void> {
     if (folded.length === 0) return;
     const upTo = folded[folded.length - 1]!.seq;
     const payload: StatePayload = { kind: 'state', upTo, startMs, texts };
-    // State first, then clean-up: a crash in between leaves entries that load() recognizes as folded.
-    const seq = await this.store.enqueue({ createdAt: this.o.now(), destination: this.stateDestination, payload });
     const old = this.state?.seqs ?? [];
-    await this.store.acknowledge([...old, ...folded.map((e) => e.seq)]);
-    this.state = { seqs: [seq], upTo, startMs, texts };
+    const [seq] = await this.store.commitOutbox({
+      add: [{ createdAt: this.o.now(), destination: this.stateDestination, payload }],
+      remove: [...old, ...folded.map((e) => e.seq)],
+    });
+    this.state = { seqs: [seq!], upTo, startMs, texts };
     const gone = new Set(folded.map((e) => e.seq));
     this.entries = this.entries.filter((e) => !gone.has(e.seq));
   }
@@ -516,19 +531,18 @@ export class SyncEngine {
         } else groups.set(k, { seqs: [e.seq], summary: s });
       }
       const merged = [...groups.values()].filter((g) => g.seqs.length > 1);
-      // Merged entries are queued before their parts are removed, so a crash cannot lose counts.
-      for (const g of merged) {
-        const p: EntryPayload = { kind: 'summary', key: idempotencyKey(this.o.deviceId, g.summary), text: serializeSummary(g.summary) };
-        const seq = await this.store.enqueue({ createdAt: this.o.now(), destination: this.destination, payload: p });
-        this.entries.push({ seq, payload: p });
-      }
+      // Merged entries replace their parts in one transaction: a merge has a
+      // new idempotency key, so a crash that left both would count them twice.
+      const payloads = merged.map((g): EntryPayload => ({ kind: 'summary', key: idempotencyKey(this.o.deviceId, g.summary), text: serializeSummary(g.summary) }));
       const gone = merged.flatMap((g) => g.seqs);
-      await this.store.acknowledge(gone);
+      const createdAt = this.o.now();
+      const seqs = await this.store.commitOutbox({ add: payloads.map((payload) => ({ createdAt, destination: this.destination, payload })), remove: gone });
+      payloads.forEach((payload, i) => this.entries.push({ seq: seqs[i]!, payload }));
       const goneSet = new Set(gone);
       this.entries = this.entries.filter((e) => !goneSet.has(e.seq)).sort((a, b) => a.seq - b.seq);
       if (this.entries.length > this.o.maxEntries) {
         const drop = this.entries.slice(0, this.entries.length - this.o.maxEntries);
-        await this.store.acknowledge(drop.map((e) => e.seq));
+        await this.store.commitOutbox({ remove: drop.map((e) => e.seq) });
         this.entries = this.entries.slice(drop.length);
         this.emit({ type: 'dropped', count: drop.length });
       }
@@ -583,7 +597,7 @@ export class SyncEngine {
       if (s >= 200 && s < 300) {
         if (state) await this.commitState(state.texts, state.startMs, batch);
         else {
-          await this.store.acknowledge(batch.map((e) => e.seq));
+          await this.store.commitOutbox({ remove: batch.map((e) => e.seq) });
           const gone = new Set(batch.map((e) => e.seq));
           this.entries = this.entries.filter((e) => !gone.has(e.seq));
           const rejected = await rejectedCount(res);
@@ -603,7 +617,7 @@ export class SyncEngine {
       if (retryable) return result(this.fail(s, undefined, parseRetryAfter(res.headers.get('retry-after'), this.o.now())));
       // Any other 4xx (400, 413 of one entry, 422): the endpoint will never take this content and
       // retrying would block the queue, so the batch is dropped (not folded into the state) and reported.
-      await this.store.acknowledge(batch.map((e) => e.seq));
+      await this.store.commitOutbox({ remove: batch.map((e) => e.seq) });
       const gone = new Set(batch.map((e) => e.seq));
       this.entries = this.entries.filter((e) => !gone.has(e.seq));
       this.emit({ type: 'rejected', count: batch.length, status: s, reason: (await res.text()).slice(0, 500) });

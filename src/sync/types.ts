@@ -1,18 +1,19 @@
 // Types of the sync engine: its options, the outbox it writes to, the
 // requests it makes and the events it reports.
-import type { OutboxRecord } from '../store/index.js';
+import type { OutboxCommit, OutboxRecord } from '../store/index.js';
 
 /** Wire formats the engine can send. */
 export type SyncFormat = 'otlp' | 'prometheus' | 'json';
 
 /**
  * The part of the store the engine needs (Store satisfies it; MemoryOutbox
- * is an in-memory stand-in for Node).
+ * is an in-memory stand-in for Node). Every outbox change goes through
+ * commitOutbox, which must apply all of a commit or none of it: that is what
+ * keeps a crash from counting a summary twice or losing it.
  */
 export interface OutboxStore {
-  enqueue(record: Omit<OutboxRecord, 'seq' | 'attempts'>): Promise<number>;
+  commitOutbox(commit: OutboxCommit): Promise<number[]>;
   outbox(limit?: number): Promise<OutboxRecord[]>;
-  acknowledge(seqs: number[]): Promise<void>;
 }
 
 /** Options of a SyncEngine; only endpoint, format and deviceId are required. */
