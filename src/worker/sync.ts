@@ -6,9 +6,9 @@
 // (or early, by syncNow). Its summaries are built at close from the store's
 // raw rows, joined with the labels stored by then, so rows and labels logged
 // in an earlier session count too. A persisted cursor (the end of the last
-// closed window) makes each window enqueued once: a reload resumes from it,
-// and the close runs under a Web Lock so two tabs on one database do not both
-// close it.
+// closed window, a store meta value) makes each window enqueued once: a
+// reload resumes from it, and the close runs under a Web Lock so two tabs on
+// one database do not both close it.
 //
 // Late labels: a label that arrives after its prediction's window closed is
 // NOT sent. It stays in the store and counts in local reports (which are exact,
@@ -19,20 +19,24 @@
 // app's usual feedback delay; rows logged with a timestamp older than the
 // cursor (backfills) are likewise stored but not sent.
 //
-// Crash safety: summaries are enqueued before the cursor moves. A crash in
-// between enqueues that window again on the next start under the same
-// idempotency key: a 'json' receiver drops the repeat; 'otlp'/'prometheus'
-// would count it twice (the window between two IndexedDB transactions).
+// Crash safety: a window's summaries and the cursor past it are written in
+// one IndexedDB transaction (SyncEngine.add with meta, Store.commitOutbox). A
+// crash leaves both or neither, so no window is queued twice: that matters for
+// 'otlp'/'prometheus', which send cumulative totals and could not tell a
+// repeated window from a new one ('json' receivers drop repeats by key).
 import type { Store } from '../store/index.js';
 import { SyncEngine } from '../sync/index.js';
 import type { SyncEvent, SyncRequest } from '../sync/index.js';
 import type { Summary } from '../summary/index.js';
 import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './protocol.js';
 
-/** Model name suffix of the persisted cursor record (end of the last closed window). */
-const CURSOR = '\u0000sync';
-/** Model name of the persisted device id (one per database). */
-const DEVICE = '\u0000modelwatch-device';
+/** Store meta key of the cursor (end of the last closed window) of a model. */
+const cursorMeta = (model: string): string => JSON.stringify(['syncCursor', model]);
+/** Store meta key of the device id (one per database). */
+const DEVICE_META = 'deviceId';
+/** Where earlier versions kept cursor and device id, before the store had meta: summary records of pseudo-models. */
+const LEGACY_CURSOR = '\u0000sync';
+const LEGACY_DEVICE = '\u0000modelwatch-device';
 /** Longest sleep between close checks, so a suspended device or a changed clock is noticed. */
 const MAX_SLEEP_MS = 60_000;
 
@@ -73,14 +77,15 @@ function locked(name: string): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 /** The device id: given, else read from the database, else created and stored (under a lock, once per database). */
-async function deviceId(store: Store, c: EngineConfig, given: string | undefined): Promise<string> {
+async function deviceId(store: Store, c: Pick<EngineConfig, 'dbName'>, given: string | undefined): Promise<string> {
   if (given !== undefined) return given;
   return locked(`modelwatch-device:${c.dbName}`)(async () => {
-    const [rec] = await store.summaries({ model: DEVICE, version: '' });
-    const saved = (rec?.data as { deviceId?: unknown } | undefined)?.deviceId;
+    const saved = await store.getMeta(DEVICE_META);
     if (typeof saved === 'string' && saved.length > 0) return saved;
-    const id = randomId();
-    await store.putSummary({ model: DEVICE, version: '', windowStart: 0, windowMs: 0, data: { deviceId: id } });
+    const [rec] = await store.summaries({ model: LEGACY_DEVICE, version: '' });
+    const legacy = (rec?.data as { deviceId?: unknown } | undefined)?.deviceId;
+    const id = typeof legacy === 'string' && legacy.length > 0 ? legacy : randomId();
+    await store.setMeta(DEVICE_META, id);
     return id;
   });
 }
@@ -89,7 +94,7 @@ async function deviceId(store: Store, c: EngineConfig, given: string | undefined
  * Starts sync for an open engine: resolves the device id, creates and starts
  * the SyncEngine on the store's outbox and schedules window closes.
  */
-export async function startSync(store: Store, c: EngineConfig, sc: SyncConfig, summaries: WindowSummaries): Promise<SyncBridge> {
+export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries): Promise<SyncBridge> {
   const device = await deviceId(store, c, sc.deviceId);
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   const g = globalThis as unknown as Partial<EventTarget>;
@@ -153,19 +158,21 @@ export async function startSync(store: Store, c: EngineConfig, sc: SyncConfig, s
   });
 
   const W = sc.windowMs;
-  const cursorKey = { model: c.model + CURSOR, version: '' };
+  const cursorKey = cursorMeta(c.model);
   const exclusive = locked(`modelwatch-close:${c.dbName}:${c.model}`);
 
-  const writeCursor = (cursor: number): Promise<void> => store.putSummary({ ...cursorKey, windowStart: 0, windowMs: 0, data: { cursor } });
+  const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   async function readCursor(): Promise<number | undefined> {
-    const [rec] = await store.summaries(cursorKey);
-    const v = (rec?.data as { cursor?: unknown } | undefined)?.cursor;
-    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+    const v = finite(await store.getMeta(cursorKey));
+    if (v !== undefined) return v;
+    // A database of an earlier version: its cursor record, until the next close writes meta.
+    const [rec] = await store.summaries({ model: c.model + LEGACY_CURSOR, version: '' });
+    return finite((rec?.data as { cursor?: unknown } | undefined)?.cursor);
   }
   // First start with sync: begin with the window open now, so rows already
   // logged in it are sent; older history stays local.
   await exclusive(async () => {
-    if ((await readCursor()) === undefined) await writeCursor(Math.floor(Date.now() / W) * W);
+    if ((await readCursor()) === undefined) await store.setMeta(cursorKey, Math.floor(Date.now() / W) * W);
   });
 
   function close(upTo: number): Promise<number> {
@@ -173,8 +180,8 @@ export async function startSync(store: Store, c: EngineConfig, sc: SyncConfig, s
       const cursor = await readCursor();
       if (cursor === undefined || !(upTo > cursor)) return 0;
       const list = await summaries(cursor, upTo, W);
-      if (list.length > 0) await engine.add(list);
-      await writeCursor(upTo);
+      // The summaries and the cursor past them commit together (see the top of this file).
+      await engine.add(list, { meta: { [cursorKey]: upTo } });
       return list.length;
     });
   }

@@ -4,6 +4,9 @@
 // reads its URL with inject('syncReceiver'). Control routes for the tests:
 // GET /ctl/state (what the receiver counted), POST /ctl/reset (a fresh
 // receiver), POST /ctl/fail?count=n (answer the next n batches with 503).
+// Stand-ins for a Pushgateway (PUT /metrics/job/...) and an OTLP collector
+// (POST .../v1/metrics) keep the last body per path, as a Pushgateway keeps
+// the last push per group; GET /ctl/pushes answers them.
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,10 +31,14 @@ export interface ReceiverState {
   series: { model: string; modelVersion: string; segment: string; count: number; labeled: number; predicted?: { classes: number[]; counts: number[] } }[];
 }
 
+/** What GET /ctl/pushes answers: per path, the requests taken and the last body. */
+export type Pushes = Record<string, { requests: number; last: string }>;
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let receiver: Receiver = createReceiver({ path: '/v1/summaries' });
   let fail = 0;
   let posts = 0;
+  let pushes: Pushes = {};
   const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, PUT' };
   const json = (res: ServerResponse, body: unknown): void => {
     res.writeHead(200, { 'content-type': 'application/json', ...cors });
@@ -60,13 +67,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
       receiver = createReceiver({ path: '/v1/summaries' });
       fail = 0;
       posts = 0;
+      pushes = {};
       return json(res, { ok: true });
     }
     if (url.pathname === '/ctl/fail') {
       fail = Number(url.searchParams.get('count') ?? 1);
       return json(res, { fail });
     }
+    if (url.pathname === '/ctl/pushes') return json(res, pushes);
     for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    if ((req.method === 'PUT' && url.pathname.startsWith('/metrics/job/')) || (req.method === 'POST' && url.pathname.endsWith('/v1/metrics'))) {
+      const body: Buffer[] = [];
+      req.on('data', (b: Buffer) => body.push(b));
+      req.on('end', () => {
+        pushes[url.pathname] = { requests: (pushes[url.pathname]?.requests ?? 0) + 1, last: Buffer.concat(body).toString('utf8') };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+      return;
+    }
     if (req.method === 'POST') {
       posts++;
       if (fail > 0) {
