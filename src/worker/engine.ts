@@ -49,8 +49,10 @@ const DAY = 86_400_000;
 const MAX_PERIODS = 3660;
 /** Model name suffix of the pseudo-model that stores ranking relevance (see ingestLabels). */
 const RELEVANCE = '\u0000relevance';
-/** Model name suffix of the persisted baseline record. */
-const BASELINE = '\u0000baseline';
+/** Store meta key of a model version's persisted baseline (null once cleared). */
+const baselineMeta = (model: string, version: string): string => JSON.stringify(['baseline', model, version]);
+/** Model name suffix of the summary record where earlier versions kept the baseline (moved to meta on open). */
+const LEGACY_BASELINE = '\u0000baseline';
 /** Live summaries cover all time: one window wide enough for any timestamp. */
 const ALL_TIME = { start: -8.64e15, end: 8.64e15 };
 
@@ -85,6 +87,17 @@ function concat(parts: Float64Array[]): Float64Array {
     o += p.length;
   }
   return out;
+}
+
+/** The persisted baseline: store meta, else the record of an earlier version, moved to meta. */
+async function savedBaseline(s: Store, c: EngineConfig): Promise<MetricValues | undefined> {
+  const key = baselineMeta(c.model, c.version);
+  const saved = await s.getMeta(key);
+  if (saved !== undefined) return (saved ?? undefined) as MetricValues | undefined;
+  const [legacy] = await s.summaries({ model: c.model + LEGACY_BASELINE, version: c.version });
+  const values = legacy?.data as MetricValues | undefined;
+  if (values) await s.setMeta(key, values);
+  return values;
 }
 
 /** Creates an engine; `open()` must be called first. */
@@ -403,8 +416,7 @@ export function createEngine(): EngineApi {
         }
       }
       latch = new AlertLatch(active);
-      const saved = await store.summaries({ model: config.model + BASELINE, version: config.version });
-      baseline = config.baseline ?? (saved[0]?.data as MetricValues | undefined);
+      baseline = config.baseline ?? (await savedBaseline(store, config));
       if (config.sync) {
         try {
           sync = await startSync(store, config, config.sync, windowSummaries);
@@ -470,14 +482,15 @@ export function createEngine(): EngineApi {
       const { c, s } = need();
       const r = buildReport(q, await read(q));
       baseline = r.values;
-      await s.putSummary({ model: c.model + BASELINE, version: c.version, windowStart: 0, windowMs: 0, data: baseline });
+      await s.setMeta(baselineMeta(c.model, c.version), baseline);
       return baseline;
     },
 
     async setBaseline(values) {
       const { c, s } = need();
       baseline = values;
-      if (values) await s.putSummary({ model: c.model + BASELINE, version: c.version, windowStart: 0, windowMs: 0, data: values });
+      // null, not a deletion: a cleared baseline must not come back from the legacy record.
+      await s.setMeta(baselineMeta(c.model, c.version), values ?? null);
     },
 
     async check(q): Promise<CheckResult> {
