@@ -6,7 +6,7 @@
 // receiver), POST /ctl/fail?count=n (answer the next n batches with 503).
 // Stand-ins for a Pushgateway (PUT /metrics/job/...) and an OTLP collector
 // (POST .../v1/metrics) keep the last body per path, as a Pushgateway keeps
-// the last push per group; GET /ctl/pushes answers them.
+// the last push per group; GET /ctl/pushes answers them (a reset keeps them).
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let receiver: Receiver = createReceiver({ path: '/v1/summaries' });
   let fail = 0;
   let posts = 0;
-  let pushes: Pushes = {};
+  const pushes: Pushes = {};
   const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, PUT' };
   const json = (res: ServerResponse, body: unknown): void => {
     res.writeHead(200, { 'content-type': 'application/json', ...cors });
@@ -67,7 +67,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       receiver = createReceiver({ path: '/v1/summaries' });
       fail = 0;
       posts = 0;
-      pushes = {};
+      // Pushes are kept: each test pushes under its own device path, and a
+      // reset by one test file must not wipe another's (files may run at once).
       return json(res, { ok: true });
     }
     if (url.pathname === '/ctl/fail') {
