@@ -14,7 +14,7 @@ export { idempotencyKey, seriesKey } from './key.js';
 export { backoffDelay, parseRetryAfter } from './backoff.js';
 export { encodeOtlp, expPoint, otlpBuckets, unixNano, CUMULATIVE } from './otlp.js';
 export type { OtlpMetricsRequest, OtlpMetric, OtlpExpPoint, OtlpNumberPoint, OtlpBuckets, OtlpAttribute, OtlpOptions } from './otlp.js';
-export { encodePrometheus, pushgatewayUrl, escapeLabelValue, formatValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export { encodePrometheus, pushgatewayUrl, escapeLabelValue, formatValue, PROMETHEUS_CONTENT_TYPE, DEFAULT_EXPONENTIAL_SCALE, DEFAULT_EXPONENTIAL_RANGE_S } from './prometheus.js';
 export type { PrometheusOptions } from './prometheus.js';
 export { encodeBatch, parseBatch, BATCH_FORMAT, BATCH_VERSION } from './json.js';
 export type { Batch, BatchEntry } from './json.js';

@@ -1,8 +1,9 @@
 // 20 simulated devices push their summaries through SyncEngine to a real
 // Pushgateway; a real Prometheus scrapes it; PromQL must give the fleet's
-// totals exactly and latency quantiles within the stated bounds.
+// totals exactly, the fleet's latency bucket counts exactly, and latency
+// quantiles within the encoder's stated bound of the exact quantiles.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, LATENCY_BUCKETS_S, MemoryOutbox, mergeAll, percentiles, SyncEngine } from '../../src/index.js';
+import { DEFAULT_EXPONENTIAL_SCALE, init, LATENCY_BUCKETS_S, MemoryOutbox, mergeAll, percentiles, SyncEngine } from '../../src/index.js';
 import type { Summary } from '../../src/index.js';
 import { deviceRows, deviceSummaries } from '../shared/sync/fixtures.js';
 import { promQuery, startServers } from './support/servers.js';
@@ -34,11 +35,26 @@ async function waitFor(query: string, want: number, timeoutMs = 30_000): Promise
   return last;
 }
 
-/** histogram_quantile's linear interpolation over classic buckets, from raw values (the bucket-width bound's reference). */
-function classicQuantile(values: number[], bounds: readonly number[], q: number): number {
-  const counts = bounds.map((b) => values.filter((v) => v <= b).length);
-  const n = values.length;
-  const rank = q * n;
+/** Number of values <= x in ascending `sorted`. */
+function countAtMost(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Prometheus 2.x histogram_quantile over classic buckets (ascending finite
+ * bounds, then +Inf), with cumulative counts taken from the raw values: the
+ * reference for "nothing was lost between the rows and PromQL".
+ */
+function classicQuantile(sorted: Float64Array, bounds: readonly number[], q: number): number {
+  const counts = bounds.map((b) => countAtMost(sorted, b));
+  const rank = q * sorted.length;
   const i = counts.findIndex((c) => c >= rank);
   if (i < 0) return bounds[bounds.length - 1]!; // in +Inf: Prometheus answers the top finite bound
   const lower = i === 0 ? 0 : bounds[i - 1]!;
@@ -91,30 +107,47 @@ describe('Pushgateway + Prometheus, 20 devices', () => {
     expect(await waitFor('sum(modelwatch_correct_total)', correct)).toBe(correct);
     expect(await waitFor('sum(modelwatch_latency_seconds_count)', latencies.length)).toBe(latencies.length);
 
+    // The fleet's cumulative count at every le PromQL sees equals the count of raw rows <= le:
+    // the same bound is spelled the same on every device, and every device writes every le
+    // at and above its lowest latency, so `sum by (le)` misses no one.
+    const seconds = Float64Array.from(latencies, (v) => v / 1000).sort();
+    const fleet = await promQuery(servers.prometheus, 'sum by (le) (modelwatch_latency_seconds_bucket)');
+    const bounds = fleet.map((r) => ({ text: r.metric.le!, le: r.metric.le === '+Inf' ? Infinity : Number(r.metric.le), count: r.value })).sort((a, b) => a.le - b.le);
+    expect(bounds[bounds.length - 1]).toMatchObject({ text: '+Inf', count: latencies.length });
+    for (const b of bounds) expect(b.count, `le=${b.text}`).toBe(countAtMost(seconds, b.le));
+    const finite = bounds.filter((b) => b.le < Infinity).map((b) => b.le);
+    // One spelling per bound: no two le strings name (nearly) the same value; the grid's step is the scale's base.
+    const base = 2 ** (2 ** -DEFAULT_EXPONENTIAL_SCALE);
+    const grid = finite.filter((le) => !(LATENCY_BUCKETS_S as readonly number[]).includes(le));
+    for (let i = 1; i < grid.length; i++) expect(grid[i]! / grid[i - 1]!).toBeCloseTo(base, 12);
+    for (const le of LATENCY_BUCKETS_S) expect(finite).toContain(le);
+
     const sketch = mergeAll(all.map((s) => ({ ...s, segment: '' }))).latency;
     const exact = percentiles(Float64Array.from(latencies), [50, 90, 99]);
-    const seconds = latencies.map((v) => v / 1000);
+    // histogram_quantile interpolates linearly inside an exact bucket (a, a·base]: within base − 1.
+    const bound = base - 1;
     for (const [i, q] of [0.5, 0.9, 0.99].entries()) {
       const [r] = await promQuery(servers.prometheus, `histogram_quantile(${q}, sum by (le) (modelwatch_latency_seconds_bucket))`);
       const promValue = r!.value;
       const truth = exact[i]! / 1000;
-      // Classic buckets: Prometheus interpolates linearly inside the bucket holding the quantile,
-      // so the error is bounded by that bucket's width (the bucket counts themselves are exact).
-      const b = LATENCY_BUCKETS_S.findIndex((x) => x >= truth);
-      const lo = b <= 0 ? 0 : LATENCY_BUCKETS_S[b - 1]!;
-      const hi = LATENCY_BUCKETS_S[b]!;
-      expect(promValue).toBeGreaterThanOrEqual(lo);
-      expect(promValue).toBeLessThanOrEqual(hi);
-      expect(Math.abs(promValue - truth)).toBeLessThanOrEqual(hi - lo);
+      const err = Math.abs(promValue - truth) / truth;
+      expect(err).toBeLessThanOrEqual(bound);
       // And it is exactly histogram_quantile's interpolation over the raw counts: nothing lost in transit.
-      expect(promValue).toBeCloseTo(classicQuantile(seconds, LATENCY_BUCKETS_S, q), 12);
+      expect(promValue).toBeCloseTo(classicQuantile(seconds, finite, q), 12);
+      // The spec's buckets alone would only promise the width of the bucket holding the quantile.
+      const b = LATENCY_BUCKETS_S.findIndex((x) => x >= truth);
+      const specWidth = (LATENCY_BUCKETS_S[b]! - (b <= 0 ? 0 : LATENCY_BUCKETS_S[b - 1]!)) / truth;
+      const specOnly = classicQuantile(seconds, LATENCY_BUCKETS_S, q);
       // The fleet sketch (what OTLP exports) is within its relative error of the exact quantile.
       const est = sketch.quantile(q);
       expect(Math.abs(est - exact[i]!) / exact[i]!).toBeLessThanOrEqual(sketch.relativeError);
       console.log(
-        `[sync] p${q * 100}: exact ${(truth * 1000).toFixed(3)} ms, PromQL ${(promValue * 1000).toFixed(3)} ms (bucket ${lo}-${hi} s), sketch ${est.toFixed(3)} ms (bound ${(100 * sketch.relativeError).toFixed(2)}%)`,
+        `[sync] p${q * 100}: exact ${(truth * 1000).toFixed(3)} ms, PromQL ${(promValue * 1000).toFixed(3)} ms (error ${(100 * err).toFixed(3)}%, bound ${(100 * bound).toFixed(2)}%), ` +
+          `spec buckets only ${(specOnly * 1000).toFixed(3)} ms (error ${((100 * Math.abs(specOnly - truth)) / truth).toFixed(2)}%, bound ${(100 * specWidth).toFixed(0)}%), ` +
+          `sketch ${est.toFixed(3)} ms (error ${((100 * Math.abs(est - exact[i]!)) / exact[i]!).toFixed(3)}%, bound ${(100 * sketch.relativeError).toFixed(2)}%)`,
       );
     }
+    console.log(`[sync] ${fleet.length} le values in the fleet histogram`);
     console.log(`[sync] ${DEVICES} devices, ${predictions} predictions, ${pushes} pushes; fleet accuracy ${(correct / labeled).toFixed(4)}`);
   });
 });
