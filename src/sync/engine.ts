@@ -32,6 +32,7 @@ import { encodeBatch } from './json.js';
 import { idempotencyKey, seriesKey } from './key.js';
 import { encodeOtlp } from './otlp.js';
 import { encodePrometheus, PROMETHEUS_CONTENT_TYPE, pushgatewayUrl } from './prometheus.js';
+import type { PrometheusOptions } from './prometheus.js';
 import type { FlushResult, OutboxStore, SyncEvent, SyncOptions, SyncRequest } from './types.js';
 
 /** Payload of a summary waiting in the outbox. */
@@ -325,8 +326,16 @@ export class SyncEngine {
   beaconRequests(): SyncRequest[] {
     if (this.o.format !== 'json') {
       if (this.entries.length === 0) return [];
-      const r = this.stateRequest(this.entries.filter((e) => e.payload.kind === 'summary'));
-      return utf8.encode(r.request.body).length <= this.o.beaconBytes ? [r.request] : [];
+      const summaries = this.entries.filter((e) => e.payload.kind === 'summary');
+      const fits = (r: SyncRequest): boolean => utf8.encode(r.body).length <= this.o.beaconBytes;
+      const full = this.stateRequest(summaries).request;
+      if (fits(full)) return [full];
+      // The exponential latency grid makes a Prometheus push ~80 KB; the last
+      // flush carries the spec chapter's buckets only (same exact totals), and
+      // the next session's push brings the grid back.
+      if (this.o.format !== 'prometheus') return [];
+      const compact = this.stateRequest(summaries, { exponentialScale: null }).request;
+      return fits(compact) ? [compact] : [];
     }
     const out: SyncRequest[] = [];
     let budget = this.o.beaconBytes;
@@ -457,7 +466,7 @@ export class SyncEngine {
   }
 
   /** The cumulative state after folding `entries` into the stored state, and its request. */
-  private stateRequest(entries: readonly Entry[]): { request: SyncRequest; texts: string[]; startMs: number } {
+  private stateRequest(entries: readonly Entry[], prometheus: PrometheusOptions = {}): { request: SyncRequest; texts: string[]; startMs: number } {
     const bySeries = new Map<string, Summary>();
     let startMs = this.state?.startMs ?? Infinity;
     const add = (s: Summary): void => {
@@ -482,7 +491,7 @@ export class SyncEngine {
         // PUT replaces the device's whole group: series that vanished do not linger.
         method: 'PUT',
         headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, ...this.o.headers },
-        body: encodePrometheus(all),
+        body: encodePrometheus(all, prometheus),
       };
     } else {
       request = {

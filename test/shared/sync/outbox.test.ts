@@ -78,3 +78,23 @@ describe('SyncEngine outbox commits', () => {
     expect((await store.outbox()).map((r) => (r.payload as { kind: string }).kind)).toEqual(['state']);
   });
 });
+
+describe('the pagehide flush of a Prometheus device', () => {
+  it('fits the keepalive budget by dropping the exponential grid, with the same exact totals', async () => {
+    const store = new MemoryOutbox();
+    const e = new SyncEngine(store, { endpoint: 'https://x.example', format: 'prometheus', deviceId: 'd', events: null, locks: null, fetch: ok });
+    // Wide latencies over several segments: the full push is far above 60 KB.
+    await e.add([...deviceSummaries(3, 0, 2000), ...deviceSummaries(3, 1, 2000), ...deviceSummaries(4, 0, 2000, 'churn', 'v2')]);
+    const [req, ...more] = e.beaconRequests();
+    expect(more).toEqual([]);
+    const body = req!.body;
+    expect(new TextEncoder().encode(body).length).toBeLessThanOrEqual(60_000);
+    const total = (text: string): number => text.split('\n')
+      .filter((l) => l.startsWith('modelwatch_predictions_total'))
+      .reduce((t, l) => t + Number(l.split(' ').at(-1)), 0);
+    expect(total(body)).toBe(6000);
+    // The spec chapter's buckets are there; the fine grid is not.
+    expect(body).toMatch(/modelwatch_latency_seconds_bucket\{[^}]*le="0\.025"/);
+    expect(body.split('\n').filter((l) => l.startsWith('modelwatch_latency_seconds_bucket')).length).toBeLessThan(100);
+  });
+});
