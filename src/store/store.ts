@@ -13,6 +13,7 @@ import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
 import type { PredictionColumns, RowColumns } from '../columns/index.js';
 import { InputError } from '../errors.js';
+import { Connection } from './connection.js';
 import { StoreError, isQuotaError } from './errors.js';
 import { argsortIds, latestLabels, matchLabels, sortedHas } from './join.js';
 import {
@@ -21,7 +22,6 @@ import {
   NEXT_BLOCK,
   QUOTA_RESERVE,
   SCHEMA_VERSION,
-  boundsOf,
   upgrade,
 } from './schema.js';
 import type {
@@ -33,7 +33,6 @@ import type {
   OutboxCommit,
   OutboxRecord,
   PredictionChunk,
-  PredictionExtras,
   StoreSchema,
   SummaryRecord,
 } from './schema.js';
@@ -49,62 +48,9 @@ import type {
   StoreEvent,
   StoreOptions,
 } from './types.js';
-
-const DAY = 86_400_000;
-const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
-const DEFAULT_RESERVE = 4 << 20;
-
-interface Resolved {
-  name: string;
-  factory: IDBFactory | undefined;
-  maxAgeMs: number;
-  maxRows: number;
-  pendingLabelMs: number;
-  storeFeatures: boolean;
-  durability: IDBTransactionDurability;
-  quotaCompactFraction: number;
-  quotaReserveBytes: number;
-  blockedTimeoutMs: number;
-  fold: FoldFn | undefined;
-  onEvent: ((e: StoreEvent) => void) | undefined;
-}
-
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new InputError('INVALID_OPTION', name, `expected a positive number, got ${String(value)}`);
-  }
-  return value;
-}
-
-function resolve(o: StoreOptions): Resolved {
-  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
-    throw new InputError('INVALID_OPTION', 'name', 'expected a non-empty database name');
-  }
-  const fraction = positive(o.quotaCompactFraction, 'quotaCompactFraction', 0.25);
-  if (fraction > 1) throw new InputError('INVALID_OPTION', 'quotaCompactFraction', 'expected a share in (0, 1]');
-  const reserve = o.quotaReserveBytes ?? DEFAULT_RESERVE;
-  if (!Number.isInteger(reserve) || reserve < 0) {
-    throw new InputError('INVALID_OPTION', 'quotaReserveBytes', `expected a whole number of bytes >= 0, got ${String(reserve)}`);
-  }
-  if (o.fold !== undefined && typeof o.fold !== 'function') {
-    throw new InputError('INVALID_OPTION', 'fold', 'expected a function (batch) => Promise<void> | void');
-  }
-  return {
-    name: o.name ?? 'modelwatch',
-    factory: o.factory,
-    maxAgeMs: positive(o.maxAgeMs, 'maxAgeMs', 30 * DAY),
-    maxRows: positive(o.maxRows, 'maxRows', 20_000_000),
-    pendingLabelMs: positive(o.pendingLabelMs, 'pendingLabelMs', 3_600_000),
-    storeFeatures: o.storeFeatures === true,
-    durability: o.durability ?? 'default',
-    quotaCompactFraction: fraction,
-    quotaReserveBytes: reserve,
-    blockedTimeoutMs: positive(o.blockedTimeoutMs, 'blockedTimeoutMs', 10_000),
-    fold: o.fold,
-    onEvent: o.onEvent,
-  };
-}
+import { resolve } from './options.js';
+import type { Resolved } from './options.js';
+import { labelBounds, labelChunks, predictionChunk, writeLabels, writePredictions } from './write.js';
 
 /** Opens (creating or upgrading) the store's database. */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
@@ -194,34 +140,30 @@ export class Store {
   /** Block whose ids key this connection's label chunks (reserved at open). */
   writerBlock = 0;
   private labelSeq = 0;
-  private closed: StoreEvent & { type: 'closed' } | undefined;
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
   private compaction: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<(e: StoreEvent) => void>();
+  private readonly c: Connection;
 
   /** @internal use openStore(). */
-  constructor(
-    private readonly db: IDBPDatabase<StoreSchema>,
-    private readonly o: Resolved,
-  ) {
-    if (o.onEvent) this.listeners.add(o.onEvent);
+  constructor(db: IDBPDatabase<StoreSchema>, o: Resolved) {
+    this.c = new Connection(db, o);
   }
 
   /** Database name. */
   get name(): string {
-    return this.o.name;
+    return this.c.o.name;
   }
 
   /** Whether the connection was closed (by close(), another tab's upgrade, or the browser). */
   get isClosed(): boolean {
-    return this.closed !== undefined;
+    return this.c.closed !== undefined;
   }
 
   /** Adds an event listener; returns a function that removes it. */
   subscribe(listener: (e: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.c.listeners.add(listener);
+    return () => this.c.listeners.delete(listener);
   }
 
   /** Closes the connection; later calls fail with StoreError STORE_CLOSED. */
@@ -231,36 +173,16 @@ export class Store {
 
   /** @internal */
   shut(reason: 'versionchange' | 'terminated' | 'close'): void {
-    if (this.closed) return;
-    this.closed = { type: 'closed', reason };
-    this.db.close();
-    this.emit(this.closed);
-  }
-
-  private emit(e: StoreEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A failing listener must not break the store's own work.
-      }
-    }
-  }
-
-  private open(): IDBPDatabase<StoreSchema> {
-    if (this.closed) {
-      throw new StoreError('STORE_CLOSED', `the store ${this.o.name} was closed (${this.closed.reason})`);
-    }
-    return this.db;
+    this.c.shut(reason);
   }
 
   /** Reserves a fresh block of 2^22 ids (for IdAllocator.create). */
   async reserveIdBlock(): Promise<number> {
-    const tx = this.open().transaction('meta', 'readwrite', { durability: 'strict' });
+    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
     const meta = tx.objectStore('meta');
     const next = ((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1;
     void meta.put(next + 1, NEXT_BLOCK);
-    await this.done(tx);
+    await this.c.done(tx);
     return next;
   }
 
@@ -268,45 +190,31 @@ export class Store {
 
   /** Writes a batch of predictions in one transaction; resolves when it is durable. */
   putPredictions(batch: PredictionBatch): Promise<void> {
-    let chunk: PredictionChunk;
-    try {
-      this.open();
-      chunk = this.predictionChunk(batch);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.track(
-      this.withQuota(async () => {
-        const tx = this.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: this.o.durability });
-        void tx.objectStore('chunks').put(chunk);
-        void tx.objectStore('chunkIndex').put(boundsOf(chunk.key, chunk.model, chunk.version, chunk.id, chunk.timestamp));
-        await this.done(tx);
-      }),
+    return this.write(
+      () => predictionChunk(batch, this.c.o.storeFeatures),
+      (chunk) => writePredictions(this.c, chunk),
     );
   }
 
   /** Writes a batch of labels in one transaction; resolves when it is durable. */
   putLabels(batch: LabelBatch): Promise<void> {
-    let chunks: LabelChunk[];
+    return this.write(
+      () => labelChunks(batch, () => this.nextLabelKey()),
+      (chunks) => writeLabels(this.c, chunks),
+    );
+  }
+
+  // A bad batch or a closed store rejects before any transaction starts;
+  // the write itself is tracked for flush() and retried once on a full disk.
+  private write<T>(prepare: () => T, commit: (value: T) => Promise<void>): Promise<void> {
+    let value: T;
     try {
-      this.open();
-      chunks = this.labelChunks(batch);
+      this.c.open();
+      value = prepare();
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.track(
-      this.withQuota(async () => {
-        const tx = this.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', {
-          durability: this.o.durability,
-        });
-        const now = Date.now();
-        for (const c of chunks) {
-          void tx.objectStore('labelChunks').put(c);
-          void tx.objectStore('labelIndex').put(labelBounds(c, now));
-        }
-        await this.done(tx);
-      }),
-    );
+    return this.track(this.withQuota(() => commit(value)));
   }
 
   /** Resolves when every write issued before it is durable; rejects with the first failure among them. */
@@ -329,23 +237,6 @@ export class Store {
     return p;
   }
 
-  private async done(tx: { done: Promise<void> }): Promise<void> {
-    try {
-      await tx.done;
-    } catch (e) {
-      throw this.wrap(e);
-    }
-  }
-
-  private wrap(e: unknown): unknown {
-    if (e instanceof StoreError || e instanceof InputError) return e;
-    if (isQuotaError(e)) {
-      return new StoreError('QUOTA_EXCEEDED', `storage quota of this origin is exhausted (${this.o.name})`, { cause: e });
-    }
-    if (this.closed) return new StoreError('STORE_CLOSED', `the store ${this.o.name} was closed`, { cause: e });
-    return new StoreError('STORE_FAILED', `IndexedDB transaction failed: ${String(e)}`, { cause: e });
-  }
-
   // On a full disk: report, fold the oldest rows away, retry once. If that
   // fails too, the write rejects: the caller still holds the batch.
   private async withQuota(write: () => Promise<void>): Promise<void> {
@@ -353,172 +244,11 @@ export class Store {
       await write();
     } catch (e) {
       if (!isQuotaError(e)) throw e;
-      this.emit({ type: 'quota-exceeded', error: e as StoreError });
-      if (!this.o.fold) throw e;
+      this.c.emit({ type: 'quota-exceeded', error: e as StoreError });
+      if (!this.c.o.fold) throw e;
       await this.compact({ reason: 'quota' });
       await write();
     }
-  }
-
-  private predictionChunk(b: PredictionBatch): PredictionChunk {
-    if (typeof b !== 'object' || b === null) throw new InputError('NOT_NUMERIC', 'batch', 'expected PredictionColumns');
-    for (const k of ['model', 'version'] as const) {
-      if (typeof b[k] !== 'string') throw new InputError('INVALID_OPTION', `batch.${k}`, 'expected a string');
-    }
-    const n = requireF64(b.id, 'batch.id').length;
-    if (n === 0) throw new InputError('EMPTY_INPUT', 'batch.id', 'a batch needs at least one row');
-    for (const k of ['timestamp', 'prediction', 'score', 'latencyMs'] as const) {
-      if (requireF64(b[k], `batch.${k}`).length !== n) {
-        throw new InputError('LENGTH_MISMATCH', `batch.${k}`, `expected ${n} rows like batch.id`);
-      }
-    }
-    if (!(b.segment instanceof Uint16Array) || b.segment.length !== n) {
-      throw new InputError('LENGTH_MISMATCH', 'batch.segment', `expected a Uint16Array of ${n} rows`);
-    }
-    if (!Array.isArray(b.segments) || b.segments.length === 0) {
-      throw new InputError('INVALID_OPTION', 'batch.segments', "expected segment names (index 0 is '')");
-    }
-    for (let i = 0; i < n; i++) {
-      const id = b.id[i]!;
-      if (!Number.isInteger(id) || id < 0 || id > MAX_SAFE_ID) {
-        throw new InputError('INVALID_ID', `batch.id[${i}]`, `expected an integer id in [0, 2^53), got ${id}`);
-      }
-      if (!Number.isFinite(b.timestamp[i]!)) {
-        throw new InputError('NON_FINITE', `batch.timestamp[${i}]`, 'expected ms since the epoch');
-      }
-      if (b.segment[i]! >= b.segments.length) {
-        throw new InputError('INVALID_OPTION', `batch.segment[${i}]`, `index ${b.segment[i]} has no name in segments`);
-      }
-    }
-    const order = argsortIds(b.id);
-    let identity = true;
-    for (let i = 0; i < n; i++) {
-      if (order[i] !== i) identity = false;
-      if (i > 0 && b.id[order[i]!] === b.id[order[i - 1]!]) {
-        throw new InputError('DUPLICATE_ID', `batch.id[${order[i]}]`, `id ${b.id[order[i]!]} occurs twice in the batch`);
-      }
-    }
-    const pick = <T extends Float64Array | Uint16Array>(a: T): T => {
-      if (identity) return a;
-      const out = new (a.constructor as new (n: number) => T)(n);
-      for (let i = 0; i < n; i++) out[i] = a[order[i]!]!;
-      return out;
-    };
-    const id = pick(b.id);
-    const timestamp = pick(b.timestamp);
-    const chunk: PredictionChunk = {
-      ...boundsOf(id[0]!, b.model, b.version, id, timestamp),
-      id,
-      timestamp,
-      prediction: pick(b.prediction),
-      score: pick(b.score),
-      latencyMs: pick(b.latencyMs),
-      segment: pick(b.segment),
-      segments: b.segments,
-    };
-    const extras = this.extras(b.extras, n, identity ? undefined : order);
-    if (extras) chunk.extras = extras;
-    return chunk;
-  }
-
-  private extras(e: PredictionExtras | undefined, n: number, order: Uint32Array | undefined): PredictionExtras | undefined {
-    if (!e) return undefined;
-    const out: PredictionExtras = {};
-    const rowsOf = <T>(a: T[] | undefined, name: string): T[] | undefined => {
-      if (a === undefined) return undefined;
-      if (!Array.isArray(a) || a.length !== n) throw new InputError('LENGTH_MISMATCH', name, `expected ${n} rows`);
-      return order ? Array.from(order, (r) => a[r]!) : a;
-    };
-    const metadata = rowsOf(e.metadata, 'batch.extras.metadata');
-    if (metadata) out.metadata = metadata;
-    if (this.o.storeFeatures) {
-      const features = rowsOf(e.features, 'batch.extras.features');
-      if (features) out.features = features;
-    }
-    if (e.classScores) {
-      const { classes, values } = e.classScores;
-      if (!Number.isInteger(classes) || classes < 1 || !(values instanceof Float64Array) || values.length !== n * classes) {
-        throw new InputError('SHAPE_MISMATCH', 'batch.extras.classScores', `expected ${n} x classes scores`);
-      }
-      let v = values;
-      if (order) {
-        v = new Float64Array(values.length);
-        for (let i = 0; i < n; i++) v.set(values.subarray(order[i]! * classes, (order[i]! + 1) * classes), i * classes);
-      }
-      out.classScores = { classes, values: v };
-    }
-    if (e.ranked) {
-      const { offsets, items } = e.ranked;
-      if (!(offsets instanceof Uint32Array) || offsets.length !== n + 1 || offsets[n] !== items.length) {
-        throw new InputError('SHAPE_MISMATCH', 'batch.extras.ranked', `expected ${n + 1} offsets ending at items.length`);
-      }
-      if (order) {
-        const o2 = new Uint32Array(n + 1);
-        const it = new Float64Array(items.length);
-        for (let i = 0; i < n; i++) {
-          const r = order[i]!;
-          it.set(items.subarray(offsets[r]!, offsets[r + 1]!), o2[i]!);
-          o2[i + 1] = o2[i]! + offsets[r + 1]! - offsets[r]!;
-        }
-        out.ranked = { offsets: o2, items: it };
-      } else {
-        out.ranked = { offsets, items };
-      }
-    }
-    return out;
-  }
-
-  private labelChunks(b: LabelBatch): LabelChunk[] {
-    if (typeof b !== 'object' || b === null) throw new InputError('NOT_NUMERIC', 'labels', 'expected LabelColumns');
-    const n = requireF64(b.id, 'labels.id').length;
-    if (n === 0) throw new InputError('EMPTY_INPUT', 'labels.id', 'a batch needs at least one label');
-    for (const k of ['label', 'labeledAt'] as const) {
-      if (requireF64(b[k], `labels.${k}`).length !== n) {
-        throw new InputError('LENGTH_MISMATCH', `labels.${k}`, `expected ${n} rows like labels.id`);
-      }
-    }
-    const given = b.feedbackDelayMs;
-    if (given !== undefined && requireF64(given, 'labels.feedbackDelayMs').length !== n) {
-      throw new InputError('LENGTH_MISMATCH', 'labels.feedbackDelayMs', `expected ${n} rows like labels.id`);
-    }
-    for (let i = 0; i < n; i++) {
-      const id = b.id[i]!;
-      if (!Number.isInteger(id) || id < 0 || id > MAX_SAFE_ID) {
-        throw new InputError('INVALID_ID', `labels.id[${i}]`, `expected an integer id in [0, 2^53), got ${id}`);
-      }
-      if (!Number.isFinite(b.label[i]!)) throw new InputError('NON_FINITE', `labels.label[${i}]`, 'expected a finite label');
-      if (!Number.isFinite(b.labeledAt[i]!)) {
-        throw new InputError('NON_FINITE', `labels.labeledAt[${i}]`, 'expected ms since the epoch');
-      }
-    }
-    // Sorted by id and cut at id-block boundaries, so each chunk covers a
-    // narrow id range and reads fetch only the chunks near their predictions.
-    const order = argsortIds(b.id);
-    const chunks: LabelChunk[] = [];
-    let start = 0;
-    while (start < n) {
-      const block = Math.floor(b.id[order[start]!]! / ID_BLOCK);
-      let end = start + 1;
-      while (end < n && Math.floor(b.id[order[end]!]! / ID_BLOCK) === block) end++;
-      const m = end - start;
-      const c: LabelChunk = {
-        key: this.nextLabelKey(),
-        id: new Float64Array(m),
-        label: new Float64Array(m),
-        labeledAt: new Float64Array(m),
-        feedbackDelayMs: new Float64Array(m),
-      };
-      for (let i = 0; i < m; i++) {
-        const r = order[start + i]!;
-        c.id[i] = b.id[r]!;
-        c.label[i] = b.label[r]!;
-        c.labeledAt[i] = b.labeledAt[r]!;
-        c.feedbackDelayMs[i] = given ? given[r]! : NaN;
-      }
-      chunks.push(c);
-      start = end;
-    }
-    return chunks;
   }
 
   private nextLabelKey(): number {
@@ -531,7 +261,7 @@ export class Store {
   /** Raw prediction chunks (with extras) overlapping [from, to), rows not trimmed to the range. */
   async readChunks(q: RangeQuery): Promise<PredictionChunk[]> {
     checkRange(q);
-    const tx = this.open().transaction(['chunkIndex', 'chunks'], 'readonly');
+    const tx = this.c.open().transaction(['chunkIndex', 'chunks'], 'readonly');
     const bounds = await chunksInRange(tx.objectStore('chunkIndex'), q);
     const store = tx.objectStore('chunks');
     const chunks = await Promise.all(bounds.map((b) => store.get(b.key)));
@@ -630,7 +360,7 @@ export class Store {
   // With `scores`, class score vectors come along (see gatherRows).
   private async join(q: RangeQuery, scores = false): Promise<Joined> {
     checkRange(q);
-    const tx = this.open().transaction(['chunkIndex', 'chunks', 'labelIndex', 'labelChunks'], 'readonly');
+    const tx = this.c.open().transaction(['chunkIndex', 'chunks', 'labelIndex', 'labelChunks'], 'readonly');
     const [bounds, labelCatalog] = await Promise.all([
       chunksInRange(tx.objectStore('chunkIndex'), q),
       tx.objectStore('labelIndex').getAll(),
@@ -670,11 +400,11 @@ export class Store {
   private async lock<T>(fn: () => Promise<T>): Promise<T> {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return fn();
-    return locks.request(`modelwatch:${this.o.name}:compact`, fn);
+    return locks.request(`modelwatch:${this.c.o.name}:compact`, fn);
   }
 
   private async compactNow(now: number, reason: CompactReason): Promise<{ chunks: number; rows: number; labelChunks: number }> {
-    const fold = this.o.fold;
+    const fold = this.c.o.fold;
     if (!fold) {
       throw new StoreError('NO_FOLD', 'compaction needs a fold function: raw rows are never deleted unsummarized');
     }
@@ -682,12 +412,12 @@ export class Store {
     // could ever be deleted: the reserve makes room for them first.
     if (reason === 'quota') await this.releaseReserve();
     await this.reconcileNow(now);
-    const catalog = await this.open().getAll('chunkIndex');
+    const catalog = await this.c.open().getAll('chunkIndex');
     catalog.sort((a, b) => a.t1 - b.t1 || a.key - b.key);
     let total = 0;
     for (const c of catalog) total += c.rows;
-    const cutoff = now - this.o.maxAgeMs;
-    const keepRows = reason === 'quota' ? Math.floor(total * (1 - this.o.quotaCompactFraction)) : this.o.maxRows;
+    const cutoff = now - this.c.o.maxAgeMs;
+    const keepRows = reason === 'quota' ? Math.floor(total * (1 - this.c.o.quotaCompactFraction)) : this.c.o.maxRows;
     const selected: ChunkBounds[] = [];
     let remaining = total;
     for (const c of catalog) {
@@ -703,61 +433,61 @@ export class Store {
       const batch = await this.foldBatch(b);
       if (!batch) continue;
       await fold(batch);
-      const tx = this.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
+      const tx = this.c.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
       void tx.objectStore('chunks').delete(b.key);
       void tx.objectStore('chunkIndex').delete(b.key);
-      await this.done(tx);
+      await this.c.done(tx);
       rows += b.rows;
     }
     // Labels older than retention (plus the pending period) belong to
     // predictions that were folded above; orphans are kept as long.
-    const labelCutoff = cutoff - this.o.pendingLabelMs;
-    const oldLabels = (await this.open().getAll('labelIndex')).filter((l) => l.checked === 1 && l.maxLabeledAt < labelCutoff);
+    const labelCutoff = cutoff - this.c.o.pendingLabelMs;
+    const oldLabels = (await this.c.open().getAll('labelIndex')).filter((l) => l.checked === 1 && l.maxLabeledAt < labelCutoff);
     if (oldLabels.length > 0) {
-      const tx = this.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
+      const tx = this.c.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
       for (const l of oldLabels) {
         void tx.objectStore('labelChunks').delete(l.key);
         void tx.objectStore('labelIndex').delete(l.key);
       }
-      await this.done(tx);
+      await this.c.done(tx);
     }
-    const oldOrphans = (await this.open().getAll('orphans')).filter((o) => o.reportedAt < cutoff);
+    const oldOrphans = (await this.c.open().getAll('orphans')).filter((o) => o.reportedAt < cutoff);
     if (oldOrphans.length > 0) {
-      const tx = this.open().transaction('orphans', 'readwrite');
+      const tx = this.c.open().transaction('orphans', 'readwrite');
       for (const o of oldOrphans) void tx.store.delete(o.key);
-      await this.done(tx);
+      await this.c.done(tx);
     }
     if (reason === 'quota') await this.restoreReserve();
     const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
-    if (selected.length > 0 || oldLabels.length > 0) this.emit({ type: 'compacted', reason, ...result });
+    if (selected.length > 0 || oldLabels.length > 0) this.c.emit({ type: 'compacted', reason, ...result });
     return result;
   }
 
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
   async restoreReserve(): Promise<void> {
-    const size = this.o.quotaReserveBytes;
-    if (size === 0 || (await this.open().count('meta', QUOTA_RESERVE)) > 0) return;
+    const size = this.c.o.quotaReserveBytes;
+    if (size === 0 || (await this.c.open().count('meta', QUOTA_RESERVE)) > 0) return;
     // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
     const bytes = new Uint8Array(size);
     for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
-    const tx = this.open().transaction('meta', 'readwrite', { durability: 'strict' });
+    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
     void tx.store.put(bytes, QUOTA_RESERVE);
     try {
-      await this.done(tx);
+      await this.c.done(tx);
     } catch (e) {
       if (!isQuotaError(e)) throw e;
     }
   }
 
   private async releaseReserve(): Promise<void> {
-    if ((await this.open().count('meta', QUOTA_RESERVE)) === 0) return;
-    const tx = this.open().transaction('meta', 'readwrite', { durability: 'strict' });
+    if ((await this.c.open().count('meta', QUOTA_RESERVE)) === 0) return;
+    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
     void tx.store.delete(QUOTA_RESERVE);
-    await this.done(tx);
+    await this.c.done(tx);
   }
 
   private async foldBatch(b: ChunkBounds): Promise<Parameters<FoldFn>[0] | undefined> {
-    const tx = this.open().transaction(['chunks', 'labelIndex', 'labelChunks'], 'readonly');
+    const tx = this.c.open().transaction(['chunks', 'labelIndex', 'labelChunks'], 'readonly');
     const [chunk, labelCatalog] = await Promise.all([tx.objectStore('chunks').get(b.key), tx.objectStore('labelIndex').getAll()]);
     if (!chunk) return undefined;
     const store = tx.objectStore('labelChunks');
@@ -801,9 +531,9 @@ export class Store {
   }
 
   private async reconcileNow(now: number): Promise<{ orphans: number }> {
-    const db = this.open();
+    const db = this.c.open();
     const due = (await db.getAllFromIndex('labelIndex', 'byChecked', 0)).filter(
-      (l) => l.createdAt <= now - this.o.pendingLabelMs,
+      (l) => l.createdAt <= now - this.c.o.pendingLabelMs,
     );
     if (due.length === 0) return { orphans: 0 };
     const catalog = await db.getAll('chunkIndex');
@@ -854,10 +584,10 @@ export class Store {
         if (rest !== chunk) void tx.objectStore('labelChunks').put(rest);
         void tx.objectStore('labelIndex').put({ ...labelBounds(rest, entry.createdAt), checked: 1 });
       }
-      await this.done(tx);
+      await this.c.done(tx);
     }
     if (orphanIds.length > 0) {
-      this.emit({ type: 'orphan-labels', count: orphanIds.length, ids: Float64Array.from(orphanIds) });
+      this.c.emit({ type: 'orphan-labels', count: orphanIds.length, ids: Float64Array.from(orphanIds) });
     }
     return { orphans: orphanIds.length };
   }
@@ -866,28 +596,28 @@ export class Store {
 
   /** Writes (replaces) a window summary. */
   async putSummary(record: SummaryRecord): Promise<void> {
-    const tx = this.open().transaction('summaries', 'readwrite', { durability: this.o.durability });
+    const tx = this.c.open().transaction('summaries', 'readwrite', { durability: this.c.o.durability });
     void tx.store.put(record);
-    await this.done(tx);
+    await this.c.done(tx);
   }
 
   /** Window summaries of a model version starting in [from, to). */
   async summaries(q: { model: string; version: string; from?: number; to?: number }): Promise<SummaryRecord[]> {
     const range = IDBKeyRange.bound([q.model, q.version, q.from ?? -Infinity], [q.model, q.version, q.to ?? Infinity, []], false, true);
-    return this.open().getAll('summaries', range);
+    return this.c.open().getAll('summaries', range);
   }
 
   /** Stores an alert; returns its sequence number. */
   async addAlert(alert: AlertRecord): Promise<number> {
-    const tx = this.open().transaction('alerts', 'readwrite', { durability: this.o.durability });
+    const tx = this.c.open().transaction('alerts', 'readwrite', { durability: this.c.o.durability });
     const key = await tx.store.add({ ...alert });
-    await this.done(tx);
+    await this.c.done(tx);
     return key;
   }
 
   /** Alerts raised in [from, to). */
   alerts(q: { from?: number; to?: number } = {}): Promise<AlertRecord[]> {
-    return this.open().getAllFromIndex('alerts', 'byTime', IDBKeyRange.bound(q.from ?? -Infinity, q.to ?? Infinity, false, true));
+    return this.c.open().getAllFromIndex('alerts', 'byTime', IDBKeyRange.bound(q.from ?? -Infinity, q.to ?? Infinity, false, true));
   }
 
   /** Queues a payload to send; returns its sequence number. */
@@ -898,7 +628,7 @@ export class Store {
 
   /** The oldest queued payloads. */
   outbox(limit = 100): Promise<OutboxRecord[]> {
-    return this.open().getAll('outbox', undefined, limit);
+    return this.c.open().getAll('outbox', undefined, limit);
   }
 
   /** Removes sent payloads. */
@@ -931,7 +661,7 @@ export class Store {
     if (add.length > 0 || remove.length > 0) names.push('outbox');
     if (meta.length > 0) names.push('meta');
     if (names.length === 0) return [];
-    const tx = this.open().transaction(names, 'readwrite', { durability: this.o.durability });
+    const tx = this.c.open().transaction(names, 'readwrite', { durability: this.c.o.durability });
     const requests: Promise<unknown>[] = [];
     const seqs: Promise<number>[] = [];
     // The request that failed, to report instead of the transaction's AbortError.
@@ -951,7 +681,7 @@ export class Store {
       // leave the requests issued before it to commit on their own.
       tx.done.catch(() => undefined);
       tx.abort();
-      throw this.wrap(e);
+      throw this.c.wrap(e);
     } finally {
       // An aborted transaction rejects every request; the commit reports it once.
       for (const p of [...requests, ...seqs]) {
@@ -963,7 +693,7 @@ export class Store {
     try {
       await tx.done;
     } catch (e) {
-      throw this.wrap(failure ?? e);
+      throw this.c.wrap(failure ?? e);
     }
     return Promise.all(seqs);
   }
@@ -971,7 +701,7 @@ export class Store {
   /** The app's value stored under `key` by setMeta or commitOutbox, or undefined. */
   async getMeta(key: string): Promise<unknown> {
     checkMetaKey(key, 'key');
-    return this.open().get('meta', APP_META + key);
+    return this.c.open().get('meta', APP_META + key);
   }
 
   /**
@@ -985,7 +715,7 @@ export class Store {
 
   /** Counts of what the store holds. */
   async stats(): Promise<{ chunks: number; rows: number; labelChunks: number; labels: number; pendingLabelChunks: number; orphans: number }> {
-    const db = this.open();
+    const db = this.c.open();
     const [chunks, labels, orphans] = await Promise.all([db.getAll('chunkIndex'), db.getAll('labelIndex'), db.getAll('orphans')]);
     return {
       chunks: chunks.length,
@@ -1004,11 +734,6 @@ function checkMetaKey(key: unknown, name: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new InputError('INVALID_OPTION', name, `has the key ${JSON.stringify(key)}; use a non-empty string.`);
 }
 
-function requireF64(a: unknown, name: string): Float64Array {
-  if (!(a instanceof Float64Array)) throw new InputError('NOT_NUMERIC', name, 'expected a Float64Array');
-  return a;
-}
-
 function checkRange(q: RangeQuery): void {
   if (typeof q?.model !== 'string') throw new InputError('INVALID_OPTION', 'model', 'expected a model name');
   if (q.version !== undefined && typeof q.version !== 'string') {
@@ -1017,12 +742,6 @@ function checkRange(q: RangeQuery): void {
   if (!Number.isFinite(q.from) || !Number.isFinite(q.to) || q.to < q.from) {
     throw new InputError('INVALID_OPTION', 'from/to', `expected finite from <= to, got [${q.from}, ${q.to})`);
   }
-}
-
-function labelBounds(c: LabelChunk, createdAt: number): LabelBounds {
-  let maxLabeledAt = -Infinity;
-  for (const t of c.labeledAt) if (t > maxLabeledAt) maxLabeledAt = t;
-  return { key: c.key, minId: c.id[0]!, maxId: c.id[c.id.length - 1]!, rows: c.id.length, createdAt, maxLabeledAt, checked: 0 };
 }
 
 type CatalogStore = {
