@@ -1,6 +1,6 @@
 // Classification kernels: label sets, confusion counts, threshold counts, and
 // the exact ranking metrics (AUC-ROC, average precision) and curves.
-import { toKey, fromKey, radixSortU64, countHigh, HIGH_COUNTS_BYTES } from './sort';
+import { toKey, fromKey, toKey32, fromKey32, radixSortU64, radixSortU32, countSortBits, SORT_COUNTS_BYTES } from './sort';
 import { BLOCK } from './sum';
 import { Sum } from './sum';
 
@@ -181,17 +181,19 @@ export function thresholdCounts(y: usize, p: usize, n: i32, thr: usize, k: i32, 
  * y == 1, and the pass also checks that every label is 0 or 1 and every score
  * finite (within [0, 1] too when unit): it returns -1 on any failure, leaving
  * the precise error to the caller's validating path. Returns P otherwise.
+ * Keys are K: u64 (toKey), or u32 (toKey32) when every score is a float32 value.
  */
-function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, keys: usize, unit: bool, counts: usize): i32 {
+function splitKeys<K>(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, keys: usize, unit: bool, counts: usize): i32 {
   let pos = 0;
   let neg = n - 1;
   let ok = true;
   const lo = unit ? 0.0 : -Infinity;
   const hi = unit ? 1.0 : Infinity;
-  const negCounts = counts + HIGH_COUNTS_BYTES;
+  const negCounts = counts + SORT_COUNTS_BYTES;
+  const size = <usize>sizeof<K>();
   for (let i = 0; i < n; i++) {
     const x = load<f64>(score + (<usize>i * <usize>stride << 3));
-    const k = toKey(x);
+    const k: K = sizeof<K>() == 8 ? <K>toKey(x) : <K>toKey32(<f32>x);
     let isPos: bool;
     if (yIsIndex) {
       isPos = load<i32>(y + (<usize>i << 2)) == target;
@@ -201,11 +203,11 @@ function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: 
       ok = ok & (isPos | (t == 0.0)) & (x >= lo) & (x <= hi) & (x - x == 0.0);
     }
     // Branch-free: labels are unpredictable, so write both slots and advance one.
-    store<u64>(keys + (<usize>pos << 3), k);
-    store<u64>(keys + (<usize>neg << 3), k);
+    store<K>(keys + <usize>pos * size, k);
+    store<K>(keys + <usize>neg * size, k);
     pos += <i32>isPos;
     neg -= <i32>!isPos;
-    countHigh(select<usize>(counts, negCounts, isPos), k);
+    countSortBits<K>(select<usize>(counts, negCounts, isPos), k);
   }
   return ok ? pos : -1;
 }
@@ -215,12 +217,13 @@ function splitKeys(score: usize, stride: i32, y: usize, yIsIndex: bool, target: 
  * largest threshold down. With curve != 0 writes thresholds, tps and fps
  * (f64) at curve, curve + 8n, curve + 16n. Writes out[0..4] as documented above.
  */
-function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, cap: i32): void {
+function walk<K>(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, cap: i32): void {
+  const size = <usize>sizeof<K>();
   let i = p - 1;
   let j = nn - 1;
   // Keys of finite scores are never 0, so 0 marks an exhausted side.
-  let kp: u64 = i >= 0 ? load<u64>(pk + (<usize>i << 3)) : 0;
-  let kn: u64 = j >= 0 ? load<u64>(nk + (<usize>j << 3)) : 0;
+  let kp: K = i >= 0 ? load<K>(pk + <usize>i * size) : <K>0;
+  let kn: K = j >= 0 ? load<K>(nk + <usize>j * size) : <K>0;
   let tp = 0;
   let fp = 0;
   let area: f64 = 0;
@@ -232,14 +235,14 @@ function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, c
     const k = kp >= kn ? kp : kn;
     const tp0 = tp;
     const fp0 = fp;
-    while (kp == k) { tp++; i--; kp = i >= 0 ? load<u64>(pk + (<usize>i << 3)) : 0; }
-    while (kn == k) { fp++; j--; kn = j >= 0 ? load<u64>(nk + (<usize>j << 3)) : 0; }
+    while (kp == k) { tp++; i--; kp = i >= 0 ? load<K>(pk + <usize>i * size) : <K>0; }
+    while (kn == k) { fp++; j--; kn = j >= 0 ? load<K>(nk + <usize>j * size) : <K>0; }
     area += <f64>(fp - fp0) * <f64>(tp + tp0);
     // Recall step times precision; 0 when no positive sits at this threshold.
     apBlock += <f64>(tp - tp0) * (<f64>tp / <f64>(tp + fp));
     if (++inBlock == BLOCK) { ap.add(apBlock); apBlock = 0; inBlock = 0; }
     if (curve != 0) {
-      store<f64>(curve + (<usize>steps << 3), fromKey(k));
+      store<f64>(curve + (<usize>steps << 3), sizeof<K>() == 8 ? fromKey(<u64>k) : <f64>fromKey32(<u32>k));
       store<f64>(curve + (<usize>(cap + steps) << 3), <f64>tp);
       store<f64>(curve + (<usize>(2 * cap + steps) << 3), <f64>fp);
     }
@@ -255,19 +258,42 @@ function walk(pk: usize, p: i32, nk: usize, nn: i32, out: usize, curve: usize, c
 
 function rankColumn(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, out: usize, curve: usize, unit: bool): i32 {
   const keys = heap.alloc(<usize>n << 4);
-  const tmp = keys + (<usize>n << 3);
   // Histograms of positives' and negatives' keys, built while splitting.
-  const counts = heap.alloc(HIGH_COUNTS_BYTES << 1);
-  memory.fill(counts, 0, HIGH_COUNTS_BYTES << 1);
-  const p = splitKeys(score, stride, y, yIsIndex, target, n, keys, unit, counts);
-  if (p >= 0) {
-    const pk = radixSortU64(keys, tmp, p, counts);
-    const nk = radixSortU64(keys + (<usize>p << 3), tmp + (<usize>p << 3), n - p, counts + HIGH_COUNTS_BYTES);
-    walk(pk, p, nk, n - p, out, curve, n);
-  }
+  const counts = heap.alloc(SORT_COUNTS_BYTES << 1);
+  memory.fill(counts, 0, SORT_COUNTS_BYTES << 1);
+  // On-device models mostly emit float32 scores: their keys fit in 32 bits,
+  // which halves the bytes every pass moves and needs no tie-up of key halves.
+  const p = allFloat32(score, stride, n)
+    ? rankKeys<u32>(score, stride, y, yIsIndex, target, n, out, curve, unit, keys, counts)
+    : rankKeys<u64>(score, stride, y, yIsIndex, target, n, out, curve, unit, keys, counts);
   heap.free(counts);
   heap.free(keys);
   return p >= 0 ? 1 : 0;
+}
+
+/** Split, sort and walk with keys of type K; returns P, or -1 for invalid input. */
+function rankKeys<K>(score: usize, stride: i32, y: usize, yIsIndex: bool, target: i32, n: i32, out: usize, curve: usize, unit: bool, keys: usize, counts: usize): i32 {
+  const size = <usize>sizeof<K>();
+  const tmp = keys + <usize>n * size;
+  const p = splitKeys<K>(score, stride, y, yIsIndex, target, n, keys, unit, counts);
+  if (p < 0) return p;
+  const negKeys = keys + <usize>p * size;
+  const negTmp = tmp + <usize>p * size;
+  const negCounts = counts + SORT_COUNTS_BYTES;
+  const pk = size == 8 ? radixSortU64(keys, tmp, p, counts) : radixSortU32(keys, tmp, p, counts);
+  const nk = size == 8 ? radixSortU64(negKeys, negTmp, n - p, negCounts) : radixSortU32(negKeys, negTmp, n - p, negCounts);
+  walk<K>(pk, p, nk, n - p, out, curve, n);
+  return p;
+}
+
+/** Whether every one of n strided f64 scores is exactly a float32 value (NaN is not). */
+function allFloat32(score: usize, stride: i32, n: i32): bool {
+  let ok = true;
+  for (let i = 0; i < n; i++) {
+    const x = load<f64>(score + (<usize>i * <usize>stride << 3));
+    ok = ok & (<f64><f32>x == x);
+  }
+  return ok;
 }
 
 /**

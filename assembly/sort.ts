@@ -16,16 +16,29 @@
   return reinterpret<f64>((k >> 63) != 0 ? k & 0x7fffffffffffffff : ~k);
 }
 
+/** toKey for f32: the same order on half the bytes (for scores that are float32 values). */
+@inline export function toKey32(x: f32): u32 {
+  const b = reinterpret<u32>(x + <f32>0.0);
+  return (b >> 31) != 0 ? ~b : b | 0x80000000;
+}
+
+/** Inverse of toKey32. */
+@inline export function fromKey32(k: u32): f32 {
+  return reinterpret<f32>((k >> 31) != 0 ? k & 0x7fffffff : ~k);
+}
+
 /** Digit width of the radix passes over the high half of the keys. */
 const BITS: i32 = 11;
 
 /**
- * LSD radix passes over bits fromBit..63 of n u64 keys (BITS-bit digits), using
- * tmp (n u64) as scratch; a digit on which all keys agree costs no pass.
- * Returns the pointer (keys or tmp) that holds the result.
+ * LSD radix passes over bits fromBit.. of n keys of type K (u64 or u32;
+ * BITS-bit digits), using tmp (n keys) as scratch; a digit on which all keys
+ * agree costs no pass. `given` may hold the histograms already (see
+ * countSortBits). Returns the pointer (keys or tmp) that holds the result.
  */
-function radixPasses(keys: usize, tmp: usize, n: i32, fromBit: i32, given: usize): usize {
-  const digits = (64 - fromBit + BITS - 1) / BITS;
+function radixPasses<K>(keys: usize, tmp: usize, n: i32, fromBit: i32, given: usize): usize {
+  const size = <usize>sizeof<K>();
+  const digits = (<i32>(size << 3) - fromBit + BITS - 1) / BITS;
   const buckets = 1 << BITS;
   const mask: u64 = <u64>(buckets - 1);
   let counts = given;
@@ -34,7 +47,7 @@ function radixPasses(keys: usize, tmp: usize, n: i32, fromBit: i32, given: usize
     counts = heap.alloc(bytes);
     memory.fill(counts, 0, bytes);
     // One read pass builds the histograms of all digits.
-    for (let i = 0; i < n; i++) histogramAdd(counts, load<u64>(keys + (<usize>i << 3)) >> <u64>fromBit, digits);
+    for (let i = 0; i < n; i++) histogramAdd(counts, <u64>load<K>(keys + <usize>i * size) >> <u64>fromBit, digits);
   }
   let src = keys;
   let dst = tmp;
@@ -52,11 +65,11 @@ function radixPasses(keys: usize, tmp: usize, n: i32, fromBit: i32, given: usize
     if (constant) continue;
     const shift = <u64>(fromBit + d * BITS);
     for (let i = 0; i < n; i++) {
-      const k = load<u64>(src + (<usize>i << 3));
-      const p = base + (<usize>((k >> shift) & mask) << 2);
+      const k = load<K>(src + <usize>i * size);
+      const p = base + (<usize>((<u64>k >> shift) & mask) << 2);
       const at = load<i32>(p);
       store<i32>(p, at + 1);
-      store<u64>(dst + (<usize>at << 3), k);
+      store<K>(dst + <usize>at * size, k);
     }
     const t = src; src = dst; dst = t;
   }
@@ -64,8 +77,11 @@ function radixPasses(keys: usize, tmp: usize, n: i32, fromBit: i32, given: usize
   return src;
 }
 
-/** Bytes of the histograms for sorting the high halves of keys (radixSortU64's `counts`). */
-export const HIGH_COUNTS_BYTES: usize = <usize>((32 + BITS - 1) / BITS) << (BITS + 2);
+/**
+ * Bytes of the histograms a sort needs: both sorts order 32 bits by radix
+ * passes (the high half of u64 keys, all of u32 keys).
+ */
+export const SORT_COUNTS_BYTES: usize = <usize>((32 + BITS - 1) / BITS) << (BITS + 2);
 
 /** Counts the digits of k (already shifted to its first digit) into histograms. */
 @inline export function histogramAdd(counts: usize, k: u64, digits: i32): void {
@@ -76,9 +92,9 @@ export const HIGH_COUNTS_BYTES: usize = <usize>((32 + BITS - 1) / BITS) << (BITS
   }
 }
 
-/** Adds key k to histograms for radixSortU64 (counts: HIGH_COUNTS_BYTES, zeroed). */
-@inline export function countHigh(counts: usize, k: u64): void {
-  histogramAdd(counts, k >> 32, (32 + BITS - 1) / BITS);
+/** Adds key k to histograms for radixSortU64 / radixSortU32 (counts: SORT_COUNTS_BYTES, zeroed). */
+@inline export function countSortBits<K>(counts: usize, k: K): void {
+  histogramAdd(counts, sizeof<K>() == 8 ? <u64>k >> 32 : <u64>k, (32 + BITS - 1) / BITS);
 }
 
 /** Runs this short are insertion-sorted; longer ones get radix passes. */
@@ -87,7 +103,7 @@ const SHORT_RUN: i32 = 32;
 /**
  * Sorts n u64 keys at keys ascending, using tmp (n u64) as scratch, and
  * returns the pointer (keys or tmp) that holds the sorted keys. Callers that
- * already pass over the keys may build the histograms on the way (countHigh)
+ * already pass over the keys may build the histograms on the way (countSortBits)
  * and hand them over as `counts`, saving a read pass.
  *
  * Sorting by the high 32 bits first takes 4 byte passes instead of 8 (fewer
@@ -99,7 +115,7 @@ const SHORT_RUN: i32 = 32;
  */
 export function radixSortU64(keys: usize, tmp: usize, n: i32, counts: usize = 0): usize {
   if (n < 2) return keys;
-  const sorted = radixPasses(keys, tmp, n, 32, counts);
+  const sorted = radixPasses<u64>(keys, tmp, n, 32, counts);
   const spare = sorted == keys ? tmp : keys;
   let i = 0;
   while (i < n) {
@@ -118,7 +134,7 @@ export function radixSortU64(keys: usize, tmp: usize, n: i32, counts: usize = 0)
     if (same) {
       // nothing to do
     } else if (len > SHORT_RUN) {
-      const done = radixPasses(run, spare + (<usize>i << 3), len, 0, 0);
+      const done = radixPasses<u64>(run, spare + (<usize>i << 3), len, 0, 0);
       if (done != run) memory.copy(run, done, <usize>len << 3);
     } else if (len > 1) {
       insertionSortU64(run, len);
@@ -126,6 +142,11 @@ export function radixSortU64(keys: usize, tmp: usize, n: i32, counts: usize = 0)
     i = j;
   }
   return sorted;
+}
+
+/** Sorts n u32 keys ascending (tmp: n u32 of scratch); returns where they are. */
+export function radixSortU32(keys: usize, tmp: usize, n: i32, counts: usize = 0): usize {
+  return n < 2 ? keys : radixPasses<u32>(keys, tmp, n, 0, counts);
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,8 @@ const rand = rng(20261128);
 const yTrue = new Float64Array(N);
 const yPred = new Float64Array(N);
 const score = new Float64Array(N);
+const score32 = new Float64Array(N); // the same scores as float32 values, as TF.js / ONNX Runtime Web emit them
+const scoreFull = new Float64Array(N); // unrounded doubles: the hardest case for the sort
 const latency = new Float64Array(N);
 const target = new Float64Array(N);
 const predicted = new Float64Array(N);
@@ -25,6 +27,8 @@ for (let i = 0; i < N; i++) {
   const s = Math.min(1, Math.max(0, 0.35 * rand() + 0.65 * (y ? rand() ** 0.5 : rand() ** 2)));
   yTrue[i] = y;
   score[i] = Math.round(s * 1e4) / 1e4;
+  score32[i] = Math.fround(s);
+  scoreFull[i] = s;
   yPred[i] = score[i] >= 0.5 ? 1 : 0;
   latency[i] = 5 + 20 * rand() + (rand() < 0.02 ? 200 * rand() : 0); // ms, heavy tail
   target[i] = 100 * rand();
@@ -138,7 +142,15 @@ let t = compare({
   modelwatch: () => mw.scoreMetrics(yTrue, score),
   js: () => jsAucAp(yTrue, score),
 }, { rounds: ROUNDS, check: agree('auc', [['modelwatch', 'js', (r) => r.aucRoc], ['modelwatch', 'js', (r) => r.averagePrecision]]) });
-record('AUC-ROC + average precision, 1e6 rows', 'pure JS (typed-array sorts + merge walk)', t, 'modelwatch', 'js', 5);
+record('AUC-ROC + average precision, 1e6 rows (scores with 4 decimals)', 'pure JS (typed-array sorts + merge walk)', t, 'modelwatch', 'js', 5);
+
+for (const [what, data] of [['float32 scores', score32], ['unrounded double scores', scoreFull]]) {
+  t = compare({
+    modelwatch: () => mw.scoreMetrics(yTrue, data),
+    js: () => jsAucAp(yTrue, data),
+  }, { rounds: ROUNDS, check: agree('auc', [['modelwatch', 'js', (r) => r.aucRoc], ['modelwatch', 'js', (r) => r.averagePrecision]]) });
+  record(`AUC-ROC + average precision, 1e6 rows (${what})`, 'pure JS (typed-array sorts + merge walk)', t, 'modelwatch', 'js', 5);
+}
 
 t = compare({
   modelwatch: () => Array.from(mw.percentiles(latency, PS)),
@@ -177,7 +189,7 @@ try {
   if (!close(mine.aucRoc, sk.auc, 1e-12) || !close(mine.averagePrecision, sk.ap, 1e-12)) {
     throw new Error(`sklearn disagrees: auc ${sk.auc} vs ${mine.aucRoc}, ap ${sk.ap} vs ${mine.averagePrecision}`);
   }
-  rows.push({ name: 'AUC-ROC + average precision, 1e6 rows', peer: `scikit-learn ${sk.version} (roc_auc_score + average_precision_score, own process)`, ours, theirs: sk.ms, ratio: sk.ms / ours, goal: null });
+  rows.push({ name: 'AUC-ROC + average precision, 1e6 rows (scores with 4 decimals)', peer: `scikit-learn ${sk.version} (roc_auc_score + average_precision_score, own process)`, ours, theirs: sk.ms, ratio: sk.ms / ours, goal: null });
   console.log(`sklearn: ${fmt(sk.ms)} ms vs modelwatch ${fmt(ours)} ms: ${(sk.ms / ours).toFixed(1)}x`);
 } catch (e) {
   console.log(`scikit-learn comparison skipped: ${e.message}`);
