@@ -1,7 +1,11 @@
 // Joining predictions with their latest label by id, without comparators or
 // hash maps: a stable LSD radix argsort on the integer ids (11-bit digits on
 // the low 32 and high 21 bits; passes on which all ids agree are skipped, and
-// already sorted input costs one scan), then one merge walk.
+// already sorted input costs one scan), then one merge walk. Also the label
+// side of every join: which label chunks to fetch (by id range), their rows
+// as columns, and the feedback delay of a matched pair.
+
+import type { ChunkBounds, LabelBounds, LabelChunk } from './schema.js';
 
 const TWO32 = 4294967296;
 
@@ -120,4 +124,106 @@ export function sortedHas(a: Float64Array, x: number): boolean {
     else hi = mid;
   }
   return lo < a.length && a[lo] === x;
+}
+
+/** Label chunks whose id range meets any of the chunks' id ranges. */
+export function overlapping(labels: LabelBounds[], chunks: ChunkBounds[]): LabelBounds[] {
+  if (chunks.length === 0) return [];
+  const sorted = [...chunks].sort((a, b) => a.minId - b.minId);
+  // Merge the chunks' id ranges into disjoint intervals.
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (const c of sorted) {
+    if (lo.length > 0 && c.minId <= hi[hi.length - 1]!) hi[hi.length - 1] = Math.max(hi[hi.length - 1]!, c.maxId);
+    else {
+      lo.push(c.minId);
+      hi.push(c.maxId);
+    }
+  }
+  return labels.filter((l) => {
+    // First interval ending at or after l.minId.
+    let a = 0;
+    let b = hi.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (hi[m]! < l.minId) a = m + 1;
+      else b = m;
+    }
+    return a < lo.length && lo[a]! <= l.maxId;
+  });
+}
+
+/** Label rows as columns (a LabelChunk without its key). */
+export interface LabelRows {
+  id: Float64Array;
+  label: Float64Array;
+  labeledAt: Float64Array;
+  feedbackDelayMs: Float64Array;
+}
+
+/** The rows of label chunks in key order; chunks gone since their catalog was read (undefined) are skipped. */
+export function concatLabels(found: (LabelChunk | undefined)[]): LabelRows {
+  const chunks = found.filter((c): c is LabelChunk => c !== undefined);
+  // Chunk key order is write order within a writer: ties of labeledAt go to
+  // the later write.
+  chunks.sort((a, b) => a.key - b.key);
+  let n = 0;
+  for (const c of chunks) n += c.id.length;
+  const out: LabelRows = {
+    id: new Float64Array(n),
+    label: new Float64Array(n),
+    labeledAt: new Float64Array(n),
+    feedbackDelayMs: new Float64Array(n),
+  };
+  let k = 0;
+  for (const c of chunks) {
+    out.id.set(c.id, k);
+    out.label.set(c.label, k);
+    out.labeledAt.set(c.labeledAt, k);
+    out.feedbackDelayMs.set(c.feedbackDelayMs, k);
+    k += c.id.length;
+  }
+  return out;
+}
+
+/** Marks label rows whose id is among the predictions' ids (1) or not (0). */
+export function matchLabelsAll(predIds: Float64Array, labelIds: Float64Array): Uint8Array {
+  const mark = new Uint8Array(labelIds.length);
+  const p = argsortIds(predIds);
+  const l = argsortIds(labelIds);
+  let i = 0;
+  for (let k = 0; k < l.length; k++) {
+    const id = labelIds[l[k]!]!;
+    while (i < p.length && predIds[p[i]!]! < id) i++;
+    if (i < p.length && predIds[p[i]!] === id) mark[l[k]!] = 1;
+  }
+  return mark;
+}
+
+/** The label rows whose mark is `want`, in order; `l` itself when that is all of them. */
+export function pickLabels(l: LabelRows, mark: Uint8Array, want: 0 | 1 = 1): LabelRows {
+  let n = 0;
+  for (const m of mark) if (m === want) n++;
+  if (n === l.id.length) return l;
+  const out: LabelRows = {
+    id: new Float64Array(n),
+    label: new Float64Array(n),
+    labeledAt: new Float64Array(n),
+    feedbackDelayMs: new Float64Array(n),
+  };
+  let k = 0;
+  for (let i = 0; i < mark.length; i++) {
+    if (mark[i] !== want) continue;
+    out.id[k] = l.id[i]!;
+    out.label[k] = l.label[i]!;
+    out.labeledAt[k] = l.labeledAt[i]!;
+    out.feedbackDelayMs[k] = l.feedbackDelayMs[i]!;
+    k++;
+  }
+  return out;
+}
+
+/** A label's feedback delay: the one the app gave, or else (NaN given) labeledAt - timestamp. */
+export function delayOf(given: number, labeledAt: number, timestamp: number): number {
+  return given === given ? given : labeledAt - timestamp;
 }

@@ -11,11 +11,12 @@
 
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
-import type { PredictionColumns, RowColumns } from '../columns/index.js';
+import type { PredictionColumns } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import { Connection } from './connection.js';
 import { StoreError, isQuotaError } from './errors.js';
-import { argsortIds, latestLabels, matchLabels, sortedHas } from './join.js';
+import { concatLabels, delayOf, latestLabels, matchLabels, overlapping, pickLabels, sortedHas } from './join.js';
+import { coverage, readChunks, readLabeled } from './read.js';
 import {
   APP_META,
   ID_BLOCK,
@@ -27,7 +28,6 @@ import {
 import type {
   AlertRecord,
   ChunkBounds,
-  LabelBounds,
   LabelChunk,
   NewOutboxRecord,
   OutboxCommit,
@@ -121,18 +121,6 @@ async function withFactory<T>(factory: IDBFactory | undefined, fn: () => Promise
   } finally {
     g.indexedDB = saved;
   }
-}
-
-interface Joined extends RowColumns {
-  versionIndex: Uint16Array;
-  versions: string[];
-  labelRow: Int32Array;
-  label: Float64Array;
-  labeledAt: Float64Array;
-  givenDelay: Float64Array;
-  duplicates: number;
-  /** Class score vectors aligned with the rows (see gatherRows), when some chunk has them and they were asked for. */
-  classScores?: { classes: number; values: Float64Array };
 }
 
 /** The on-device store. Create with openStore(). */
@@ -260,126 +248,17 @@ export class Store {
 
   /** Raw prediction chunks (with extras) overlapping [from, to), rows not trimmed to the range. */
   async readChunks(q: RangeQuery): Promise<PredictionChunk[]> {
-    checkRange(q);
-    const tx = this.c.open().transaction(['chunkIndex', 'chunks'], 'readonly');
-    const bounds = await chunksInRange(tx.objectStore('chunkIndex'), q);
-    const store = tx.objectStore('chunks');
-    const chunks = await Promise.all(bounds.map((b) => store.get(b.key)));
-    return chunks.filter((c): c is PredictionChunk => c !== undefined);
+    return readChunks(this.c, q);
   }
 
   /** Labeled predictions of one model in [from, to) as typed columns, with coverage counts. */
   async readLabeled(q: LabeledQuery): Promise<LabeledColumns> {
-    const minDelay = q.minFeedbackDelayMs ?? -Infinity;
-    if (q.minFeedbackDelayMs !== undefined && !Number.isFinite(q.minFeedbackDelayMs)) {
-      throw new InputError('INVALID_OPTION', 'minFeedbackDelayMs', 'expected a finite number of ms');
-    }
-    const j = await this.join(q, true);
-    const n = j.id.length;
-    const delay = new Float64Array(n);
-    const keep = new Uint8Array(n);
-    let labeled = 0;
-    let eligible = 0;
-    for (let i = 0; i < n; i++) {
-      const r = j.labelRow[i]!;
-      if (r < 0) continue;
-      labeled++;
-      const g = j.givenDelay[r]!;
-      const d = g === g ? g : j.labeledAt[r]! - j.timestamp[i]!;
-      delay[i] = d;
-      if (d >= minDelay) {
-        keep[i] = 1;
-        eligible++;
-      }
-    }
-    const out: LabeledColumns = {
-      id: new Float64Array(eligible),
-      timestamp: new Float64Array(eligible),
-      prediction: new Float64Array(eligible),
-      score: new Float64Array(eligible),
-      latencyMs: new Float64Array(eligible),
-      segment: new Uint16Array(eligible),
-      segments: j.segments,
-      versionIndex: new Uint16Array(eligible),
-      versions: j.versions,
-      label: new Float64Array(eligible),
-      labeledAt: new Float64Array(eligible),
-      feedbackDelayMs: new Float64Array(eligible),
-      coverage: { predictions: n, labeled, eligible },
-      duplicateLabels: j.duplicates,
-    };
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      if (!keep[i]) continue;
-      const r = j.labelRow[i]!;
-      out.id[k] = j.id[i]!;
-      out.timestamp[k] = j.timestamp[i]!;
-      out.prediction[k] = j.prediction[i]!;
-      out.score[k] = j.score[i]!;
-      out.latencyMs[k] = j.latencyMs[i]!;
-      out.segment[k] = j.segment[i]!;
-      out.versionIndex[k] = j.versionIndex[i]!;
-      out.label[k] = j.label[r]!;
-      out.labeledAt[k] = j.labeledAt[r]!;
-      out.feedbackDelayMs[k] = delay[i]!;
-      k++;
-    }
-    if (j.classScores) out.classScores = keepVectors(j.classScores, keep, eligible);
-    return out;
+    return readLabeled(this.c, q);
   }
 
   /** Coverage (labeled / predictions) per window of `windowMs` from `from`. */
   async coverage(q: LabeledQuery & { windowMs: number }): Promise<CoverageWindows> {
-    if (!(q.windowMs > 0)) throw new InputError('INVALID_OPTION', 'windowMs', 'expected a positive window length in ms');
-    const minDelay = q.minFeedbackDelayMs ?? -Infinity;
-    const j = await this.join(q);
-    const w = Math.max(1, Math.ceil((q.to - q.from) / q.windowMs));
-    const out: CoverageWindows = {
-      windowStart: new Float64Array(w),
-      predictions: new Uint32Array(w),
-      labeled: new Uint32Array(w),
-      ratio: new Float64Array(w),
-    };
-    for (let k = 0; k < w; k++) out.windowStart[k] = q.from + k * q.windowMs;
-    for (let i = 0; i < j.id.length; i++) {
-      const k = Math.floor((j.timestamp[i]! - q.from) / q.windowMs);
-      out.predictions[k]!++;
-      const r = j.labelRow[i]!;
-      if (r < 0) continue;
-      const g = j.givenDelay[r]!;
-      const d = g === g ? g : j.labeledAt[r]! - j.timestamp[i]!;
-      if (d >= minDelay) out.labeled[k]!++;
-    }
-    for (let k = 0; k < w; k++) out.ratio[k] = out.predictions[k] ? out.labeled[k]! / out.predictions[k]! : NaN;
-    return out;
-  }
-
-  // Reads the prediction rows in range and the label chunks whose id ranges
-  // meet theirs, in one readonly transaction, and matches each prediction to
-  // its latest label.
-  // With `scores`, class score vectors come along (see gatherRows).
-  private async join(q: RangeQuery, scores = false): Promise<Joined> {
-    checkRange(q);
-    const tx = this.c.open().transaction(['chunkIndex', 'chunks', 'labelIndex', 'labelChunks'], 'readonly');
-    const [bounds, labelCatalog] = await Promise.all([
-      chunksInRange(tx.objectStore('chunkIndex'), q),
-      tx.objectStore('labelIndex').getAll(),
-    ]);
-    const chunkStore = tx.objectStore('chunks');
-    const labelStore = tx.objectStore('labelChunks');
-    const wanted = overlapping(labelCatalog, bounds);
-    const [chunks, labels] = await Promise.all([
-      Promise.all(bounds.map((b) => chunkStore.get(b.key))),
-      Promise.all(wanted.map((b) => labelStore.get(b.key))),
-    ]);
-    const rows = gatherRows(chunks.filter((c): c is PredictionChunk => c !== undefined), q.from, q.to, scores);
-    const l = concatLabels(labels.filter((c): c is LabelChunk => c !== undefined));
-    // Only labels of predictions in range count as duplicates here.
-    const inRange = matchLabelsAll(rows.id, l.id);
-    const sub = subsetLabels(l, inRange);
-    const winners = latestLabels(sub.id, sub.labeledAt);
-    const labelRow = matchLabels(rows.id, sub.id, winners.rows);
-    return { ...rows, labelRow, label: sub.label, labeledAt: sub.labeledAt, givenDelay: sub.feedbackDelayMs, duplicates: winners.duplicates };
+    return coverage(this.c, q);
   }
 
   // ------------------------------------------------------------- retention
@@ -492,7 +371,7 @@ export class Store {
     if (!chunk) return undefined;
     const store = tx.objectStore('labelChunks');
     const labels = await Promise.all(overlapping(labelCatalog, [b]).map((l) => store.get(l.key)));
-    const l = concatLabels(labels.filter((c): c is LabelChunk => c !== undefined));
+    const l = concatLabels(labels);
     const winners = latestLabels(l.id, l.labeledAt);
     const row = matchLabels(chunk.id, l.id, winners.rows);
     const n = chunk.rows;
@@ -504,8 +383,7 @@ export class Store {
       if (r < 0) continue;
       label[i] = l.label[r]!;
       labeledAt[i] = l.labeledAt[r]!;
-      const g = l.feedbackDelayMs[r]!;
-      feedbackDelayMs[i] = g === g ? g : l.labeledAt[r]! - chunk.timestamp[i]!;
+      feedbackDelayMs[i] = delayOf(l.feedbackDelayMs[r]!, l.labeledAt[r]!, chunk.timestamp[i]!);
     }
     const predictions: PredictionColumns = {
       model: chunk.model,
@@ -565,7 +443,7 @@ export class Store {
       }
       const tx = db.transaction(['labelChunks', 'labelIndex', 'orphans'], 'readwrite', { durability: 'strict' });
       if (kept < chunk.id.length) {
-        const lost = pickRows(chunk, keep, 0);
+        const lost = pickLabels(chunk, keep, 0);
         void tx.objectStore('orphans').put({
           key: chunk.key,
           id: lost.id,
@@ -580,7 +458,7 @@ export class Store {
         void tx.objectStore('labelChunks').delete(chunk.key);
         void tx.objectStore('labelIndex').delete(chunk.key);
       } else {
-        const rest = kept < chunk.id.length ? pickRows(chunk, keep, 1) : chunk;
+        const rest: LabelChunk = kept < chunk.id.length ? { key: chunk.key, ...pickLabels(chunk, keep, 1) } : chunk;
         if (rest !== chunk) void tx.objectStore('labelChunks').put(rest);
         void tx.objectStore('labelIndex').put({ ...labelBounds(rest, entry.createdAt), checked: 1 });
       }
@@ -734,244 +612,3 @@ function checkMetaKey(key: unknown, name: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new InputError('INVALID_OPTION', name, `has the key ${JSON.stringify(key)}; use a non-empty string.`);
 }
 
-function checkRange(q: RangeQuery): void {
-  if (typeof q?.model !== 'string') throw new InputError('INVALID_OPTION', 'model', 'expected a model name');
-  if (q.version !== undefined && typeof q.version !== 'string') {
-    throw new InputError('INVALID_OPTION', 'version', 'expected a version string or undefined');
-  }
-  if (!Number.isFinite(q.from) || !Number.isFinite(q.to) || q.to < q.from) {
-    throw new InputError('INVALID_OPTION', 'from/to', `expected finite from <= to, got [${q.from}, ${q.to})`);
-  }
-}
-
-type CatalogStore = {
-  index(name: 'byModel'): { getAll(range: IDBKeyRange): Promise<ChunkBounds[]> };
-};
-
-// Catalog entries of chunks of the model (version) that overlap [from, to).
-async function chunksInRange(store: CatalogStore, q: RangeQuery): Promise<ChunkBounds[]> {
-  const range =
-    q.version === undefined
-      ? IDBKeyRange.bound([q.model], [q.model, []])
-      : IDBKeyRange.bound([q.model, q.version, -Infinity], [q.model, q.version, q.to], false, true);
-  const all = await store.index('byModel').getAll(range);
-  return all.filter((b) => b.t0 < q.to && b.t1 >= q.from);
-}
-
-// Label chunks whose id range meets any of the chunks' id ranges.
-function overlapping(labels: LabelBounds[], chunks: ChunkBounds[]): LabelBounds[] {
-  if (chunks.length === 0) return [];
-  const sorted = [...chunks].sort((a, b) => a.minId - b.minId);
-  // Merge the chunks' id ranges into disjoint intervals.
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (const c of sorted) {
-    if (lo.length > 0 && c.minId <= hi[hi.length - 1]!) hi[hi.length - 1] = Math.max(hi[hi.length - 1]!, c.maxId);
-    else {
-      lo.push(c.minId);
-      hi.push(c.maxId);
-    }
-  }
-  return labels.filter((l) => {
-    // First interval ending at or after l.minId.
-    let a = 0;
-    let b = hi.length;
-    while (a < b) {
-      const m = (a + b) >>> 1;
-      if (hi[m]! < l.minId) a = m + 1;
-      else b = m;
-    }
-    return a < lo.length && lo[a]! <= l.maxId;
-  });
-}
-
-// The rows of the chunks in [from, to), in chunk order. With `scores`, class
-// score vectors too, but only when some chunk has them: reads of models
-// without them do no per-row work. Their width is the widest chunk's (a model
-// keeps one width; versions may differ); rows of narrower chunks are padded
-// with NaN and rows without a vector are all NaN, so a row has a usable
-// vector exactly when all its values are numbers.
-function gatherRows(
-  chunks: PredictionChunk[],
-  from: number,
-  to: number,
-  scores: boolean,
-): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates'> {
-  let n = 0;
-  const full: boolean[] = [];
-  for (const c of chunks) {
-    const inside = c.t0 >= from && c.t1 < to;
-    full.push(inside);
-    if (inside) n += c.rows;
-    else for (const t of c.timestamp) if (t >= from && t < to) n++;
-  }
-  const id = new Float64Array(n);
-  const timestamp = new Float64Array(n);
-  const prediction = new Float64Array(n);
-  const score = new Float64Array(n);
-  const latencyMs = new Float64Array(n);
-  const segment = new Uint16Array(n);
-  const versionIndex = new Uint16Array(n);
-  const segments: string[] = [];
-  const segmentOf = new Map<string, number>();
-  const versions: string[] = [];
-  const versionOf = new Map<string, number>();
-  let w = 0;
-  if (scores) for (const c of chunks) w = Math.max(w, c.extras?.classScores?.classes ?? 0);
-  const vectors = w > 0 ? new Float64Array(n * w).fill(NaN) : undefined;
-  let k = 0;
-  chunks.forEach((c, ci) => {
-    const cs = vectors ? c.extras?.classScores : undefined;
-    let v = versionOf.get(c.version);
-    if (v === undefined) {
-      v = versions.push(c.version) - 1;
-      versionOf.set(c.version, v);
-    }
-    const remap = new Uint16Array(c.segments.length);
-    let same = true;
-    c.segments.forEach((s, i) => {
-      let g = segmentOf.get(s);
-      if (g === undefined) {
-        g = segments.push(s) - 1;
-        segmentOf.set(s, g);
-      }
-      remap[i] = g;
-      if (g !== i) same = false;
-    });
-    if (full[ci]) {
-      id.set(c.id, k);
-      timestamp.set(c.timestamp, k);
-      prediction.set(c.prediction, k);
-      score.set(c.score, k);
-      latencyMs.set(c.latencyMs, k);
-      if (same) segment.set(c.segment, k);
-      else for (let i = 0; i < c.rows; i++) segment[k + i] = remap[c.segment[i]!]!;
-      versionIndex.fill(v, k, k + c.rows);
-      if (cs && cs.classes === w) vectors!.set(cs.values, k * w);
-      else if (cs) for (let i = 0; i < c.rows; i++) copyVector(cs.values, i * cs.classes, cs.classes, vectors!, (k + i) * w);
-      k += c.rows;
-      return;
-    }
-    for (let i = 0; i < c.rows; i++) {
-      const t = c.timestamp[i]!;
-      if (!(t >= from && t < to)) continue;
-      id[k] = c.id[i]!;
-      timestamp[k] = t;
-      prediction[k] = c.prediction[i]!;
-      score[k] = c.score[i]!;
-      latencyMs[k] = c.latencyMs[i]!;
-      segment[k] = remap[c.segment[i]!]!;
-      versionIndex[k] = v;
-      if (cs) copyVector(cs.values, i * cs.classes, cs.classes, vectors!, k * w);
-      k++;
-    }
-  });
-  const out = { id, timestamp, prediction, score, latencyMs, segment, segments, versionIndex, versions };
-  return vectors ? { ...out, classScores: { classes: w, values: vectors } } : out;
-}
-
-// One row's vector: a plain loop, with no subarray view allocated per row.
-function copyVector(src: Float64Array, from: number, len: number, dst: Float64Array, to: number): void {
-  for (let c = 0; c < len; c++) dst[to + c] = src[from + c]!;
-}
-
-// The vectors of the rows marked in `keep` (`count` of them), in row order.
-function keepVectors(v: { classes: number; values: Float64Array }, keep: Uint8Array, count: number): { classes: number; values: Float64Array } {
-  if (count === keep.length) return v;
-  const w = v.classes;
-  const values = new Float64Array(count * w);
-  let k = 0;
-  for (let i = 0; i < keep.length; i++) {
-    if (!keep[i]) continue;
-    copyVector(v.values, i * w, w, values, k * w);
-    k++;
-  }
-  return { classes: w, values };
-}
-
-interface LabelRows {
-  id: Float64Array;
-  label: Float64Array;
-  labeledAt: Float64Array;
-  feedbackDelayMs: Float64Array;
-}
-
-function concatLabels(chunks: LabelChunk[]): LabelRows {
-  // Chunk key order is write order within a writer: ties of labeledAt go to
-  // the later write.
-  chunks.sort((a, b) => a.key - b.key);
-  let n = 0;
-  for (const c of chunks) n += c.id.length;
-  const out: LabelRows = {
-    id: new Float64Array(n),
-    label: new Float64Array(n),
-    labeledAt: new Float64Array(n),
-    feedbackDelayMs: new Float64Array(n),
-  };
-  let k = 0;
-  for (const c of chunks) {
-    out.id.set(c.id, k);
-    out.label.set(c.label, k);
-    out.labeledAt.set(c.labeledAt, k);
-    out.feedbackDelayMs.set(c.feedbackDelayMs, k);
-    k += c.id.length;
-  }
-  return out;
-}
-
-// Marks label rows whose id is among the predictions' ids (1) or not (0).
-function matchLabelsAll(predIds: Float64Array, labelIds: Float64Array): Uint8Array {
-  const mark = new Uint8Array(labelIds.length);
-  const p = argsortIds(predIds);
-  const l = argsortIds(labelIds);
-  let i = 0;
-  for (let k = 0; k < l.length; k++) {
-    const id = labelIds[l[k]!]!;
-    while (i < p.length && predIds[p[i]!]! < id) i++;
-    if (i < p.length && predIds[p[i]!] === id) mark[l[k]!] = 1;
-  }
-  return mark;
-}
-
-function subsetLabels(l: LabelRows, mark: Uint8Array): LabelRows {
-  let n = 0;
-  for (const m of mark) n += m;
-  if (n === l.id.length) return l;
-  const out: LabelRows = {
-    id: new Float64Array(n),
-    label: new Float64Array(n),
-    labeledAt: new Float64Array(n),
-    feedbackDelayMs: new Float64Array(n),
-  };
-  let k = 0;
-  for (let i = 0; i < mark.length; i++) {
-    if (!mark[i]) continue;
-    out.id[k] = l.id[i]!;
-    out.label[k] = l.label[i]!;
-    out.labeledAt[k] = l.labeledAt[i]!;
-    out.feedbackDelayMs[k] = l.feedbackDelayMs[i]!;
-    k++;
-  }
-  return out;
-}
-
-function pickRows(c: LabelChunk, keep: Uint8Array, want: 0 | 1): LabelChunk {
-  const n = keep.reduce((s, v) => s + (v === want ? 1 : 0), 0);
-  const out: LabelChunk = {
-    key: c.key,
-    id: new Float64Array(n),
-    label: new Float64Array(n),
-    labeledAt: new Float64Array(n),
-    feedbackDelayMs: new Float64Array(n),
-  };
-  let k = 0;
-  for (let i = 0; i < keep.length; i++) {
-    if (keep[i] !== want) continue;
-    out.id[k] = c.id[i]!;
-    out.label[k] = c.label[i]!;
-    out.labeledAt[k] = c.labeledAt[i]!;
-    out.feedbackDelayMs[k] = c.feedbackDelayMs[i]!;
-    k++;
-  }
-  return out;
-}

@@ -12,24 +12,24 @@ import type { LabelBatch, PredictionBatch } from './types.js';
 const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
 
 /** Writes a prediction chunk and its catalog entry in one transaction. */
-export async function writePredictions(c: Connection, chunk: PredictionChunk): Promise<void> {
-  const tx = c.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: c.o.durability });
+export async function writePredictions(conn: Connection, chunk: PredictionChunk): Promise<void> {
+  const tx = conn.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: conn.o.durability });
   void tx.objectStore('chunks').put(chunk);
   void tx.objectStore('chunkIndex').put(boundsOf(chunk.key, chunk.model, chunk.version, chunk.id, chunk.timestamp));
-  await c.done(tx);
+  await conn.done(tx);
 }
 
 /** Writes label chunks and their catalog entries in one transaction. */
-export async function writeLabels(c: Connection, chunks: LabelChunk[]): Promise<void> {
-  const tx = c.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', {
-    durability: c.o.durability,
+export async function writeLabels(conn: Connection, chunks: LabelChunk[]): Promise<void> {
+  const tx = conn.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', {
+    durability: conn.o.durability,
   });
   const now = Date.now();
   for (const l of chunks) {
     void tx.objectStore('labelChunks').put(l);
     void tx.objectStore('labelIndex').put(labelBounds(l, now));
   }
-  await c.done(tx);
+  await conn.done(tx);
 }
 
 /** Checks a prediction batch and returns it as one chunk, rows sorted by id. */
