@@ -11,24 +11,16 @@
 
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
-import type { PredictionColumns } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import { Connection } from './connection.js';
 import { StoreError, isQuotaError } from './errors.js';
-import { concatLabels, delayOf, latestLabels, matchLabels, overlapping, pickLabels, sortedHas } from './join.js';
+import { resolve } from './options.js';
+import type { Resolved } from './options.js';
 import { coverage, readChunks, readLabeled } from './read.js';
-import {
-  APP_META,
-  ID_BLOCK,
-  NEXT_BLOCK,
-  QUOTA_RESERVE,
-  SCHEMA_VERSION,
-  upgrade,
-} from './schema.js';
+import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
+import { APP_META, ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
 import type {
   AlertRecord,
-  ChunkBounds,
-  LabelChunk,
   NewOutboxRecord,
   OutboxCommit,
   OutboxRecord,
@@ -39,7 +31,6 @@ import type {
 import type {
   CompactReason,
   CoverageWindows,
-  FoldFn,
   LabelBatch,
   LabeledColumns,
   LabeledQuery,
@@ -48,9 +39,7 @@ import type {
   StoreEvent,
   StoreOptions,
 } from './types.js';
-import { resolve } from './options.js';
-import type { Resolved } from './options.js';
-import { labelBounds, labelChunks, predictionChunk, writeLabels, writePredictions } from './write.js';
+import { labelChunks, predictionChunk, writeLabels, writePredictions } from './write.js';
 
 /** Opens (creating or upgrading) the store's database. */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
@@ -270,133 +259,10 @@ export class Store {
    * Locks); rows are deleted only after `fold` resolved.
    */
   compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
-    const run = () => this.lock(() => this.compactNow(options.now ?? Date.now(), options.reason ?? 'retention'));
+    const run = () => withCompactLock(this.c, () => compactNow(this.c, options.now ?? Date.now(), options.reason ?? 'retention'));
     const p = this.compaction.then(run, run);
     this.compaction = p.catch(() => undefined);
     return p;
-  }
-
-  private async lock<T>(fn: () => Promise<T>): Promise<T> {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    if (!locks) return fn();
-    return locks.request(`modelwatch:${this.c.o.name}:compact`, fn);
-  }
-
-  private async compactNow(now: number, reason: CompactReason): Promise<{ chunks: number; rows: number; labelChunks: number }> {
-    const fold = this.c.o.fold;
-    if (!fold) {
-      throw new StoreError('NO_FOLD', 'compaction needs a fold function: raw rows are never deleted unsummarized');
-    }
-    // On a full origin even fold's summaries cannot be written, so nothing
-    // could ever be deleted: the reserve makes room for them first.
-    if (reason === 'quota') await this.releaseReserve();
-    await this.reconcileNow(now);
-    const catalog = await this.c.open().getAll('chunkIndex');
-    catalog.sort((a, b) => a.t1 - b.t1 || a.key - b.key);
-    let total = 0;
-    for (const c of catalog) total += c.rows;
-    const cutoff = now - this.c.o.maxAgeMs;
-    const keepRows = reason === 'quota' ? Math.floor(total * (1 - this.c.o.quotaCompactFraction)) : this.c.o.maxRows;
-    const selected: ChunkBounds[] = [];
-    let remaining = total;
-    for (const c of catalog) {
-      if (c.t1 < cutoff || remaining > keepRows) {
-        selected.push(c);
-        remaining -= c.rows;
-      } else {
-        break;
-      }
-    }
-    let rows = 0;
-    for (const b of selected) {
-      const batch = await this.foldBatch(b);
-      if (!batch) continue;
-      await fold(batch);
-      const tx = this.c.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
-      void tx.objectStore('chunks').delete(b.key);
-      void tx.objectStore('chunkIndex').delete(b.key);
-      await this.c.done(tx);
-      rows += b.rows;
-    }
-    // Labels older than retention (plus the pending period) belong to
-    // predictions that were folded above; orphans are kept as long.
-    const labelCutoff = cutoff - this.c.o.pendingLabelMs;
-    const oldLabels = (await this.c.open().getAll('labelIndex')).filter((l) => l.checked === 1 && l.maxLabeledAt < labelCutoff);
-    if (oldLabels.length > 0) {
-      const tx = this.c.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
-      for (const l of oldLabels) {
-        void tx.objectStore('labelChunks').delete(l.key);
-        void tx.objectStore('labelIndex').delete(l.key);
-      }
-      await this.c.done(tx);
-    }
-    const oldOrphans = (await this.c.open().getAll('orphans')).filter((o) => o.reportedAt < cutoff);
-    if (oldOrphans.length > 0) {
-      const tx = this.c.open().transaction('orphans', 'readwrite');
-      for (const o of oldOrphans) void tx.store.delete(o.key);
-      await this.c.done(tx);
-    }
-    if (reason === 'quota') await this.restoreReserve();
-    const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
-    if (selected.length > 0 || oldLabels.length > 0) this.c.emit({ type: 'compacted', reason, ...result });
-    return result;
-  }
-
-  /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
-  async restoreReserve(): Promise<void> {
-    const size = this.c.o.quotaReserveBytes;
-    if (size === 0 || (await this.c.open().count('meta', QUOTA_RESERVE)) > 0) return;
-    // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
-    const bytes = new Uint8Array(size);
-    for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
-    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
-    void tx.store.put(bytes, QUOTA_RESERVE);
-    try {
-      await this.c.done(tx);
-    } catch (e) {
-      if (!isQuotaError(e)) throw e;
-    }
-  }
-
-  private async releaseReserve(): Promise<void> {
-    if ((await this.c.open().count('meta', QUOTA_RESERVE)) === 0) return;
-    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
-    void tx.store.delete(QUOTA_RESERVE);
-    await this.c.done(tx);
-  }
-
-  private async foldBatch(b: ChunkBounds): Promise<Parameters<FoldFn>[0] | undefined> {
-    const tx = this.c.open().transaction(['chunks', 'labelIndex', 'labelChunks'], 'readonly');
-    const [chunk, labelCatalog] = await Promise.all([tx.objectStore('chunks').get(b.key), tx.objectStore('labelIndex').getAll()]);
-    if (!chunk) return undefined;
-    const store = tx.objectStore('labelChunks');
-    const labels = await Promise.all(overlapping(labelCatalog, [b]).map((l) => store.get(l.key)));
-    const l = concatLabels(labels);
-    const winners = latestLabels(l.id, l.labeledAt);
-    const row = matchLabels(chunk.id, l.id, winners.rows);
-    const n = chunk.rows;
-    const label = new Float64Array(n).fill(NaN);
-    const labeledAt = new Float64Array(n).fill(NaN);
-    const feedbackDelayMs = new Float64Array(n).fill(NaN);
-    for (let i = 0; i < n; i++) {
-      const r = row[i]!;
-      if (r < 0) continue;
-      label[i] = l.label[r]!;
-      labeledAt[i] = l.labeledAt[r]!;
-      feedbackDelayMs[i] = delayOf(l.feedbackDelayMs[r]!, l.labeledAt[r]!, chunk.timestamp[i]!);
-    }
-    const predictions: PredictionColumns = {
-      model: chunk.model,
-      version: chunk.version,
-      id: chunk.id,
-      timestamp: chunk.timestamp,
-      prediction: chunk.prediction,
-      score: chunk.score,
-      latencyMs: chunk.latencyMs,
-      segment: chunk.segment,
-      segments: chunk.segments,
-    };
-    return { predictions, label, labeledAt, feedbackDelayMs, chunkKeys: [b.key] };
   }
 
   /**
@@ -405,69 +271,12 @@ export class Store {
    * 'orphan-labels' event. compact() runs this first.
    */
   reconcileLabels(options: { now?: number } = {}): Promise<{ orphans: number }> {
-    return this.lock(() => this.reconcileNow(options.now ?? Date.now()));
+    return withCompactLock(this.c, () => reconcileNow(this.c, options.now ?? Date.now()));
   }
 
-  private async reconcileNow(now: number): Promise<{ orphans: number }> {
-    const db = this.c.open();
-    const due = (await db.getAllFromIndex('labelIndex', 'byChecked', 0)).filter(
-      (l) => l.createdAt <= now - this.c.o.pendingLabelMs,
-    );
-    if (due.length === 0) return { orphans: 0 };
-    const catalog = await db.getAll('chunkIndex');
-    catalog.sort((a, b) => a.minId - b.minId);
-    const ids = new Map<number, Float64Array>();
-    const orphanIds: number[] = [];
-    for (const entry of due) {
-      const chunk = await db.get('labelChunks', entry.key);
-      if (!chunk) continue;
-      const candidates = catalog.filter((c) => c.minId <= entry.maxId && c.maxId >= entry.minId);
-      for (const c of candidates) {
-        if (!ids.has(c.key)) {
-          const p = await db.get('chunks', c.key);
-          if (p) ids.set(c.key, p.id);
-        }
-      }
-      const keep = new Uint8Array(chunk.id.length);
-      let kept = 0;
-      for (let i = 0; i < chunk.id.length; i++) {
-        const id = chunk.id[i]!;
-        for (const c of candidates) {
-          const a = ids.get(c.key);
-          if (a && id >= c.minId && id <= c.maxId && sortedHas(a, id)) {
-            keep[i] = 1;
-            kept++;
-            break;
-          }
-        }
-      }
-      const tx = db.transaction(['labelChunks', 'labelIndex', 'orphans'], 'readwrite', { durability: 'strict' });
-      if (kept < chunk.id.length) {
-        const lost = pickLabels(chunk, keep, 0);
-        void tx.objectStore('orphans').put({
-          key: chunk.key,
-          id: lost.id,
-          label: lost.label,
-          labeledAt: lost.labeledAt,
-          reason: 'unknown-id',
-          reportedAt: now,
-        });
-        for (const id of lost.id) orphanIds.push(id);
-      }
-      if (kept === 0) {
-        void tx.objectStore('labelChunks').delete(chunk.key);
-        void tx.objectStore('labelIndex').delete(chunk.key);
-      } else {
-        const rest: LabelChunk = kept < chunk.id.length ? { key: chunk.key, ...pickLabels(chunk, keep, 1) } : chunk;
-        if (rest !== chunk) void tx.objectStore('labelChunks').put(rest);
-        void tx.objectStore('labelIndex').put({ ...labelBounds(rest, entry.createdAt), checked: 1 });
-      }
-      await this.c.done(tx);
-    }
-    if (orphanIds.length > 0) {
-      this.c.emit({ type: 'orphan-labels', count: orphanIds.length, ids: Float64Array.from(orphanIds) });
-    }
-    return { orphans: orphanIds.length };
+  /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
+  async restoreReserve(): Promise<void> {
+    await restoreReserve(this.c);
   }
 
   // -------------------------------------- summaries, alerts, outbox, meta, stats
