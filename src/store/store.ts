@@ -11,14 +11,14 @@
 
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
-import { InputError } from '../errors.js';
 import { Connection } from './connection.js';
 import { StoreError, isQuotaError } from './errors.js';
 import { resolve } from './options.js';
 import type { Resolved } from './options.js';
 import { coverage, readChunks, readLabeled } from './read.js';
+import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
 import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
-import { APP_META, ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
+import { ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
 import type {
   AlertRecord,
   NewOutboxRecord,
@@ -283,28 +283,22 @@ export class Store {
 
   /** Writes (replaces) a window summary. */
   async putSummary(record: SummaryRecord): Promise<void> {
-    const tx = this.c.open().transaction('summaries', 'readwrite', { durability: this.c.o.durability });
-    void tx.store.put(record);
-    await this.c.done(tx);
+    await putSummary(this.c, record);
   }
 
   /** Window summaries of a model version starting in [from, to). */
   async summaries(q: { model: string; version: string; from?: number; to?: number }): Promise<SummaryRecord[]> {
-    const range = IDBKeyRange.bound([q.model, q.version, q.from ?? -Infinity], [q.model, q.version, q.to ?? Infinity, []], false, true);
-    return this.c.open().getAll('summaries', range);
+    return summaries(this.c, q);
   }
 
   /** Stores an alert; returns its sequence number. */
   async addAlert(alert: AlertRecord): Promise<number> {
-    const tx = this.c.open().transaction('alerts', 'readwrite', { durability: this.c.o.durability });
-    const key = await tx.store.add({ ...alert });
-    await this.c.done(tx);
-    return key;
+    return addAlert(this.c, alert);
   }
 
   /** Alerts raised in [from, to). */
   alerts(q: { from?: number; to?: number } = {}): Promise<AlertRecord[]> {
-    return this.c.open().getAllFromIndex('alerts', 'byTime', IDBKeyRange.bound(q.from ?? -Infinity, q.to ?? Infinity, false, true));
+    return alerts(this.c, q);
   }
 
   /** Queues a payload to send; returns its sequence number. */
@@ -315,7 +309,7 @@ export class Store {
 
   /** The oldest queued payloads. */
   outbox(limit = 100): Promise<OutboxRecord[]> {
-    return this.c.open().getAll('outbox', undefined, limit);
+    return outbox(this.c, limit);
   }
 
   /** Removes sent payloads. */
@@ -332,63 +326,12 @@ export class Store {
    * in which a crash would leave both (counted twice) or neither (lost).
    */
   async commitOutbox(commit: OutboxCommit): Promise<number[]> {
-    if (commit === null || typeof commit !== 'object') throw new InputError('INVALID_OPTION', 'commit', 'pass { add?, remove?, meta? }.');
-    const add = commit.add ?? [];
-    const remove = commit.remove ?? [];
-    const meta = Object.entries(commit.meta ?? {});
-    if (!Array.isArray(add)) throw new InputError('INVALID_OPTION', 'commit.add', 'pass an array of outbox records.');
-    if (!Array.isArray(remove)) throw new InputError('INVALID_OPTION', 'commit.remove', 'pass an array of sequence numbers.');
-    remove.forEach((seq: unknown, i) => {
-      if (!Number.isSafeInteger(seq) || (seq as number) < 1) {
-        throw new InputError('INVALID_ID', `commit.remove[${i}]`, `is ${String(seq)}; pass sequence numbers returned by enqueue/commitOutbox.`);
-      }
-    });
-    for (const [k] of meta) checkMetaKey(k, 'commit.meta');
-    const names: ('outbox' | 'meta')[] = [];
-    if (add.length > 0 || remove.length > 0) names.push('outbox');
-    if (meta.length > 0) names.push('meta');
-    if (names.length === 0) return [];
-    const tx = this.c.open().transaction(names, 'readwrite', { durability: this.c.o.durability });
-    const requests: Promise<unknown>[] = [];
-    const seqs: Promise<number>[] = [];
-    // The request that failed, to report instead of the transaction's AbortError.
-    let failure: unknown;
-    try {
-      if (names[0] === 'outbox') {
-        const outbox = tx.objectStore('outbox');
-        for (const r of add) seqs.push(outbox.add({ ...r, attempts: 0 }));
-        for (const seq of remove) requests.push(outbox.delete(seq));
-      }
-      if (meta.length > 0) {
-        const store = tx.objectStore('meta');
-        for (const [k, v] of meta) requests.push(v === undefined ? store.delete(APP_META + k) : store.put(v, APP_META + k));
-      }
-    } catch (e) {
-      // A request refused at once (a value that cannot be cloned) must not
-      // leave the requests issued before it to commit on their own.
-      tx.done.catch(() => undefined);
-      tx.abort();
-      throw this.c.wrap(e);
-    } finally {
-      // An aborted transaction rejects every request; the commit reports it once.
-      for (const p of [...requests, ...seqs]) {
-        p.catch((e: unknown) => {
-          if (!(e instanceof DOMException && e.name === 'AbortError')) failure ??= e;
-        });
-      }
-    }
-    try {
-      await tx.done;
-    } catch (e) {
-      throw this.c.wrap(failure ?? e);
-    }
-    return Promise.all(seqs);
+    return commitOutbox(this.c, commit);
   }
 
   /** The app's value stored under `key` by setMeta or commitOutbox, or undefined. */
   async getMeta(key: string): Promise<unknown> {
-    checkMetaKey(key, 'key');
-    return this.c.open().get('meta', APP_META + key);
+    return getMeta(this.c, key);
   }
 
   /**
@@ -396,28 +339,11 @@ export class Store {
    * App keys live apart from the store's own bookkeeping and cannot clash with it.
    */
   async setMeta(key: string, value: unknown): Promise<void> {
-    checkMetaKey(key, 'key');
-    await this.commitOutbox({ meta: { [key]: value } });
+    await setMeta(this.c, key, value);
   }
 
   /** Counts of what the store holds. */
   async stats(): Promise<{ chunks: number; rows: number; labelChunks: number; labels: number; pendingLabelChunks: number; orphans: number }> {
-    const db = this.c.open();
-    const [chunks, labels, orphans] = await Promise.all([db.getAll('chunkIndex'), db.getAll('labelIndex'), db.getAll('orphans')]);
-    return {
-      chunks: chunks.length,
-      rows: chunks.reduce((s, c) => s + c.rows, 0),
-      labelChunks: labels.length,
-      labels: labels.reduce((s, c) => s + c.rows, 0),
-      pendingLabelChunks: labels.filter((l) => l.checked === 0).length,
-      orphans: orphans.reduce((s, o) => s + o.id.length, 0),
-    };
+    return stats(this.c);
   }
 }
-
-// ------------------------------------------------------------------ helpers
-
-function checkMetaKey(key: unknown, name: string): void {
-  if (typeof key !== 'string' || key.length === 0) throw new InputError('INVALID_OPTION', name, `has the key ${JSON.stringify(key)}; use a non-empty string.`);
-}
-
