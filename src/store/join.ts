@@ -161,6 +161,11 @@ export interface LabelRows {
   feedbackDelayMs: Float64Array;
 }
 
+/** `n` label rows, zero-filled. */
+export function labelRows(n: number): LabelRows {
+  return { id: new Float64Array(n), label: new Float64Array(n), labeledAt: new Float64Array(n), feedbackDelayMs: new Float64Array(n) };
+}
+
 /** The rows of label chunks in key order; chunks gone since their catalog was read (undefined) are skipped. */
 export function concatLabels(found: (LabelChunk | undefined)[]): LabelRows {
   const chunks = found.filter((c): c is LabelChunk => c !== undefined);
@@ -169,12 +174,7 @@ export function concatLabels(found: (LabelChunk | undefined)[]): LabelRows {
   chunks.sort((a, b) => a.key - b.key);
   let n = 0;
   for (const c of chunks) n += c.id.length;
-  const out: LabelRows = {
-    id: new Float64Array(n),
-    label: new Float64Array(n),
-    labeledAt: new Float64Array(n),
-    feedbackDelayMs: new Float64Array(n),
-  };
+  const out = labelRows(n);
   let k = 0;
   for (const c of chunks) {
     out.id.set(c.id, k);
@@ -205,12 +205,7 @@ export function pickLabels(l: LabelRows, mark: Uint8Array, want: 0 | 1 = 1): Lab
   let n = 0;
   for (const m of mark) if (m === want) n++;
   if (n === l.id.length) return l;
-  const out: LabelRows = {
-    id: new Float64Array(n),
-    label: new Float64Array(n),
-    labeledAt: new Float64Array(n),
-    feedbackDelayMs: new Float64Array(n),
-  };
+  const out = labelRows(n);
   let k = 0;
   for (let i = 0; i < mark.length; i++) {
     if (mark[i] !== want) continue;

@@ -4,7 +4,7 @@
 
 import { InputError } from '../errors.js';
 import type { Connection } from './connection.js';
-import { argsortIds } from './join.js';
+import { argsortIds, labelRows } from './join.js';
 import { ID_BLOCK, boundsOf } from './schema.js';
 import type { LabelBounds, LabelChunk, PredictionChunk, PredictionExtras } from './schema.js';
 import type { LabelBatch, PredictionBatch } from './types.js';
@@ -164,13 +164,7 @@ export function labelChunks(b: LabelBatch, nextKey: () => number): LabelChunk[] 
     let end = start + 1;
     while (end < n && Math.floor(b.id[order[end]!]! / ID_BLOCK) === block) end++;
     const m = end - start;
-    const c: LabelChunk = {
-      key: nextKey(),
-      id: new Float64Array(m),
-      label: new Float64Array(m),
-      labeledAt: new Float64Array(m),
-      feedbackDelayMs: new Float64Array(m),
-    };
+    const c: LabelChunk = { key: nextKey(), ...labelRows(m) };
     for (let i = 0; i < m; i++) {
       const r = order[start + i]!;
       c.id[i] = b.id[r]!;
