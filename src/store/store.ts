@@ -8,6 +8,14 @@
 // reconcileLabels() (run by compact()) and reported in an 'orphan-labels' event.
 // Duplicate labels are all kept: on read the greatest labeledAt wins (on a tie,
 // the later write) and the losers are counted in `duplicateLabels`.
+//
+// This file holds openStore() and the Store class, the public face: the
+// write queue (flush, the quota retry), the label chunk keys and the
+// compaction queue. The work is done by plain functions over its Connection
+// (connection.ts): options.ts checks the options, write.ts the write path,
+// read.ts the range reads and joins (with join.ts), retention.ts compaction,
+// the quota reserve and orphan reconciliation, records.ts summaries, alerts,
+// the outbox and app meta.
 
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
