@@ -306,6 +306,12 @@ export class SyncEngine {
   flush(): Promise<FlushResult> {
     if (this.flushing) return this.flushing;
     const run = async (): Promise<FlushResult> => {
+      // Offline there is nothing to do, leader or not: say so before asking
+      // for the lock (a started engine's own lock request may still be queued).
+      if (!this.o.isOnline()) {
+        await this.load();
+        return { delivered: 0, pending: this.entries.length, stopped: 'offline' };
+      }
       if (this.leader || !this.o.locks) return this.serial(() => this.deliver());
       let result: FlushResult | undefined;
       await this.o.locks.request(`modelwatch-sync:${this.o.name}`, { ifAvailable: true }, async (lock) => {
