@@ -4,7 +4,7 @@
 import type { Task } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import { checkEndpoint } from '../sync/index.js';
-import type { SyncFormat } from '../sync/index.js';
+import type { SyncFormat, SyncOptions, SyncTuning } from '../sync/index.js';
 import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule, SyncConfig } from '../worker/protocol.js';
 import { resolveStatusRules, resolveThresholds } from './degradation.js';
 
@@ -16,14 +16,7 @@ const FORMATS: readonly SyncFormat[] = ['otlp', 'prometheus', 'json'];
  * Sync of closed-window summaries (see src/worker/sync.ts for when a window
  * closes and what happens to labels that arrive after it closed).
  */
-export interface MonitorSyncOptions {
-  /** OTLP/HTTP metrics URL, Pushgateway base URL, or a createReceiver() URL; https except for localhost. */
-  endpoint: string;
-  format: SyncFormat;
-  /** Extra request headers, e.g. { authorization: 'Bearer …' }. */
-  headers?: Record<string, string>;
-  /** Time between delivery rounds in ms (default 60 s). */
-  intervalMs?: number;
+export interface MonitorSyncOptions extends Pick<SyncOptions, 'endpoint' | 'format' | 'headers' | 'intervalMs'>, SyncTuning {
   /** Stable id of this device (default: a random id created once and kept in the database). */
   deviceId?: string;
   /** Length of a summary window in ms, aligned to multiples of it since the epoch (default 1 hour). */
@@ -39,20 +32,6 @@ export interface MonitorSyncOptions {
   online?: boolean;
   /** Outbox name: monitors with different names keep separate queues and sync locks (default '<dbName>/<model>'). */
   name?: string;
-  /** Pushgateway job label (default 'modelwatch'). */
-  job?: string;
-  /** Most summaries per request (default 100). */
-  batchSize?: number;
-  /** Most pending summaries before old ones are merged (default 10,000). */
-  maxEntries?: number;
-  /** First retry delay in ms (default 1 s). */
-  backoffBaseMs?: number;
-  /** Longest retry delay in ms (default 15 min). */
-  backoffMaxMs?: number;
-  /** Request timeout in ms (default 30 s). */
-  timeoutMs?: number;
-  /** Bytes the pagehide flush may send (default 60,000). */
-  beaconBytes?: number;
 }
 const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression', 'ranking'];
 

@@ -65,6 +65,9 @@ export interface SyncOptions {
   onEvent?: (event: SyncEvent) => void;
 }
 
+/** The delivery settings that callers of the engine (the monitor) pass through unchanged. */
+export type SyncTuning = Pick<SyncOptions, 'job' | 'batchSize' | 'maxEntries' | 'backoffBaseMs' | 'backoffMaxMs' | 'timeoutMs' | 'beaconBytes'>;
+
 /** One HTTP request as the engine builds it. */
 export interface SyncRequest {
   url: string;

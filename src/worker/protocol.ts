@@ -13,7 +13,7 @@ import type {
   SlaResult,
   TrendResult,
 } from '../metrics/types.js';
-import type { FlushResult, SyncFormat, SyncRequest } from '../sync/types.js';
+import type { FlushResult, SyncOptions, SyncRequest, SyncTuning } from '../sync/types.js';
 
 /**
  * A batch from the main thread: the shared row columns (ids were allocated
@@ -78,9 +78,7 @@ export interface EngineConfig {
 }
 
 /** Sync settings after the monitor's defaults and validation. */
-export interface SyncConfig {
-  endpoint: string;
-  format: SyncFormat;
+export interface SyncConfig extends Pick<SyncOptions, 'endpoint' | 'format' | 'name'>, SyncTuning {
   headers: Record<string, string>;
   /** Time between delivery rounds (ms). */
   intervalMs: number;
@@ -92,14 +90,6 @@ export interface SyncConfig {
   graceMs: number;
   /** The app's online switch at start (setOnline changes it). */
   online: boolean;
-  name?: string;
-  job?: string;
-  batchSize?: number;
-  maxEntries?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  timeoutMs?: number;
-  beaconBytes?: number;
 }
 
 /** Where sync stands. */
