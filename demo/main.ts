@@ -192,7 +192,10 @@ async function refresh(): Promise<void> {
   if (monitor.closed) return;
   const now = Date.now();
   const end = Math.floor(now / WINDOW_MS) * WINDOW_MS;
-  const windows = Array.from({ length: WINDOWS }, (_, i) => end - (WINDOWS - 1 - i) * WINDOW_MS);
+  // The last WINDOWS windows, but none from before this page started: a fresh
+  // page shows its first minute across the whole chart, not squeezed at the edge.
+  const first = Math.max(end - (WINDOWS - 1) * WINDOW_MS, Math.floor(state.started / WINDOW_MS) * WINDOW_MS - 2 * WINDOW_MS);
+  const windows = Array.from({ length: (end - first) / WINDOW_MS + 1 }, (_, i) => first + i * WINDOW_MS);
   const reports: Report[] = await Promise.all(windows.map((from) => monitor.report({ from, to: from + WINDOW_MS })));
   const xs = windows.map((w) => (w + WINDOW_MS) / 1000);
   const q = QUALITY.map((m) => reports.map((r) => value(r.classification?.[m] as number | undefined, r.labeled)));
