@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPONENTIAL_SCALE, init, LATENCY_BUCKETS_S, MemoryOutbox, mergeAll, percentiles, SyncEngine } from '../../src/index.js';
 import type { Summary } from '../../src/index.js';
-import { deviceRows, deviceSummaries } from '../shared/sync/fixtures.js';
+import { countAtMost, deviceRows, deviceSummaries } from '../shared/sync/fixtures.js';
 import { promQuery, startServers } from './support/servers.js';
 import type { Servers } from './support/servers.js';
 
@@ -33,18 +33,6 @@ async function waitFor(query: string, want: number, timeoutMs = 30_000): Promise
     await new Promise((res) => setTimeout(res, 250));
   }
   return last;
-}
-
-/** Number of values <= x in ascending `sorted`. */
-function countAtMost(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   MemoryOutbox,
 } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
-import { deviceRows, deviceSummaries, SEGMENTS } from './fixtures.js';
+import { countAtMost, deviceRows, deviceSummaries, SEGMENTS } from './fixtures.js';
 
 beforeAll(async () => {
   await init();
@@ -303,14 +303,3 @@ function latencySeries(text: string): Bucket[][] {
   return [...out.values()];
 }
 
-/** Number of values <= x in ascending `sorted`. */
-function countAtMost(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

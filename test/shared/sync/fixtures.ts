@@ -66,3 +66,15 @@ export function deviceSummaries(device: number, w: number, n: number, model = 'c
     window: { start, end: start + 60_000 },
   });
 }
+
+/** Number of values <= x in ascending `sorted`. */
+export function countAtMost(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
