@@ -103,9 +103,15 @@ function reduction(lo: i32, hi: i32, maxSize: i32): i32 {
   return d;
 }
 
-/** Merges the len counts at counts (bucket offset+k) down by d scales in place; returns the new offset. */
-function downscale(counts: usize, off: i32, len: i32, d: i32): i32 {
-  if (d == 0 || len == 0) return off;
+/**
+ * Merges a side's counts (bucket offset+k at counts) down by d scales in
+ * place; reads and writes the side's offset and length in the header slots
+ * slotOff and slotOff + 1.
+ */
+function downscale(state: usize, counts: usize, slotOff: i32, d: i32): void {
+  const off = <i32>load<f64>(state + (<usize>slotOff << 3));
+  const len = <i32>load<f64>(state + (<usize>(slotOff + 1) << 3));
+  if (d == 0 || len == 0) return;
   const newOff = off >> d;
   for (let k = 0; k < len; k++) {
     const j = ((off + k) >> d) - newOff; // j <= k: never overwrites an unread count
@@ -115,7 +121,8 @@ function downscale(counts: usize, off: i32, len: i32, d: i32): i32 {
     const q = counts + (<usize>j << 3);
     store<f64>(q, load<f64>(q) + c);
   }
-  return newOff;
+  store<f64>(state + (<usize>slotOff << 3), <f64>newOff);
+  store<f64>(state + (<usize>(slotOff + 1) << 3), <f64>(((off + len - 1) >> d) - newOff + 1));
 }
 
 /** Widens a side's window to [lo, hi], moving its counts; writes offset and length to the header. */
@@ -233,8 +240,10 @@ export function sketchInsert(state: usize, values: usize, n: i32): i32 {
   const maxSize = <i32>load<f64>(state + 8);
   const pos = state + (<usize>SKETCH_HEADER << 3);
   const neg = pos + (<usize>maxSize << 3);
-  let pOff = <i32>load<f64>(state + 16), pLen = <i32>load<f64>(state + 24);
-  let nOff = <i32>load<f64>(state + 32), nLen = <i32>load<f64>(state + 40);
+  let pOff = <i32>load<f64>(state + 16);
+  const pLen = <i32>load<f64>(state + 24);
+  let nOff = <i32>load<f64>(state + 32);
+  const nLen = <i32>load<f64>(state + 40);
   let thr = tableThr(s), lin = tableLin(s);
   let d = 0;
   if (posMax > 0) {
@@ -251,20 +260,8 @@ export function sketchInsert(state: usize, values: usize, n: i32): i32 {
   if (d > 0) {
     s -= d;
     store<f64>(state, <f64>s);
-    if (pLen > 0) {
-      const last = pOff + pLen - 1;
-      pOff = downscale(pos, pOff, pLen, d);
-      pLen = (last >> d) - pOff + 1;
-      store<f64>(state + 16, <f64>pOff);
-      store<f64>(state + 24, <f64>pLen);
-    }
-    if (nLen > 0) {
-      const last = nOff + nLen - 1;
-      nOff = downscale(neg, nOff, nLen, d);
-      nLen = (last >> d) - nOff + 1;
-      store<f64>(state + 32, <f64>nOff);
-      store<f64>(state + 40, <f64>nLen);
-    }
+    downscale(state, pos, 2, d);
+    downscale(state, neg, 4, d);
     thr = tableThr(s);
     lin = tableLin(s);
   }
