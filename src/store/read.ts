@@ -19,6 +19,8 @@ interface Joined extends RowColumns {
   labeledAt: Float64Array;
   givenDelay: Float64Array;
   duplicates: number;
+  /** The chunks the rows were gathered from. */
+  chunks: PredictionChunk[];
   /** Class score vectors aligned with the rows (see gatherRows), when some chunk has them and they were asked for. */
   classScores?: { classes: number; values: Float64Array };
 }
@@ -89,6 +91,7 @@ export async function readLabeled(conn: Connection, q: LabeledQuery): Promise<La
     k++;
   }
   if (j.classScores) out.classScores = keepVectors(j.classScores, keep, eligible);
+  if (q.withChunks) out.chunks = j.chunks;
   return out;
 }
 
@@ -135,14 +138,15 @@ async function join(conn: Connection, q: RangeQuery, scores = false): Promise<Jo
     Promise.all(bounds.map((b) => chunkStore.get(b.key))),
     Promise.all(wanted.map((b) => labelStore.get(b.key))),
   ]);
-  const rows = gatherRows(chunks.filter((c): c is PredictionChunk => c !== undefined), q.from, q.to, scores);
+  const found = chunks.filter((c): c is PredictionChunk => c !== undefined);
+  const rows = gatherRows(found, q.from, q.to, scores);
   const l = concatLabels(labels);
   // Only labels of predictions in range count as duplicates here.
   const inRange = matchLabelsAll(rows.id, l.id);
   const sub = pickLabels(l, inRange);
   const winners = latestLabels(sub.id, sub.labeledAt);
   const labelRow = matchLabels(rows.id, sub.id, winners.rows);
-  return { ...rows, labelRow, label: sub.label, labeledAt: sub.labeledAt, givenDelay: sub.feedbackDelayMs, duplicates: winners.duplicates };
+  return { ...rows, labelRow, label: sub.label, labeledAt: sub.labeledAt, givenDelay: sub.feedbackDelayMs, duplicates: winners.duplicates, chunks: found };
 }
 
 function checkRange(q: RangeQuery): void {
@@ -180,7 +184,7 @@ function gatherRows(
   from: number,
   to: number,
   scores: boolean,
-): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates'> {
+): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates' | 'chunks'> {
   let n = 0;
   const full: boolean[] = [];
   for (const c of chunks) {

@@ -1,7 +1,7 @@
 // The store's public types: what goes in, what comes out, what it reports.
 
 import type { LabelColumns, PredictionColumns, RowColumns } from '../columns/index.js';
-import type { PredictionExtras } from './schema.js';
+import type { PredictionChunk, PredictionExtras } from './schema.js';
 import type { StoreError } from './errors.js';
 
 /** A batch of predictions as the store takes it: the shared columns plus optional extras. */
@@ -27,6 +27,11 @@ export interface RangeQuery {
 export interface LabeledQuery extends RangeQuery {
   /** Keep only labels that arrived at least this long after the prediction. */
   minFeedbackDelayMs?: number;
+  /**
+   * Also return the raw prediction chunks the read used (as readChunks would),
+   * so a caller that needs both reads IndexedDB once.
+   */
+  withChunks?: boolean;
 }
 
 /** Labeled predictions as typed columns, ready for the metric kernels. */
@@ -42,6 +47,8 @@ export interface LabeledColumns extends RowColumns {
   coverage: { predictions: number; labeled: number; eligible: number };
   /** Labels superseded by a later label of the same prediction, among the predictions read. */
   duplicateLabels: number;
+  /** With `withChunks`: the prediction chunks overlapping the range, rows not trimmed. */
+  chunks?: PredictionChunk[];
   /**
    * Class score vectors (multiclass `extras.classScores`) of the rows, row-major:
    * row i is values[i*classes .. (i+1)*classes). Present only when some chunk in

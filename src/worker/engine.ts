@@ -174,10 +174,9 @@ export function createEngine(): EngineApi {
     await Promise.allSettled([...inflight]);
     const { c, s } = need();
     const range = { model: c.model, from: q.from, to: q.to, ...(q.version !== undefined ? { version: q.version } : {}) };
-    const [chunks, lab] = await Promise.all([
-      s.readChunks(range),
-      s.readLabeled({ ...range, ...(c.minFeedbackDelayMs !== undefined ? { minFeedbackDelayMs: c.minFeedbackDelayMs } : {}) }),
-    ]);
+    // One read: the labeled join and the raw chunks (for totals and latency over every row).
+    const lab = await s.readLabeled({ ...range, withChunks: true, ...(c.minFeedbackDelayMs !== undefined ? { minFeedbackDelayMs: c.minFeedbackDelayMs } : {}) });
+    const chunks = lab.chunks!;
     const all = gather(chunks, q.from, q.to, lab.segments);
     const rows: Rows = {
       all,
@@ -199,10 +198,11 @@ export function createEngine(): EngineApi {
     await Promise.allSettled([...inflight]);
     await s.flush();
     const range = { model: c.model, from, to };
-    const chunks = (await s.readChunks(range)).filter((ch) => ch.model === c.model);
+    // Ranking labels live apart (see rankingQueries); other tasks read chunks and labels at once.
+    const lab = c.task === 'ranking' ? undefined : await s.readLabeled({ ...range, withChunks: true });
+    const chunks = lab ? lab.chunks! : await s.readChunks(range);
     if (chunks.length === 0) return [];
     const out = new Map<string, Summary>();
-    const lab = c.task === 'ranking' ? undefined : await s.readLabeled(range);
     const row = new Map<number, number>();
     if (lab) for (let i = 0; i < lab.id.length; i++) row.set(lab.id[i]!, i);
     const queries = c.task === 'ranking' ? await rankingQueries(s, c, range, chunks, concat(chunks.map((ch) => ch.id))) : undefined;
