@@ -72,7 +72,8 @@ interface Rows {
     /** Multiclass probability vectors of the labeled rows (NaN where a row has none), if any chunk has them. */
     classScores?: ClassScores;
   };
-  duplicateLabels: number;
+  /** Prediction timestamp of each superseded label in the range read (see buildReport). */
+  duplicateAt: Float64Array;
   /** Ranking: the judged query of each labeled row (aligned with lab). */
   queries?: (RankingQuery | undefined)[];
 }
@@ -184,7 +185,7 @@ export function createEngine(): EngineApi {
         timestamp: lab.timestamp, prediction: lab.prediction, score: lab.score, label: lab.label, segment: lab.segment, segments: lab.segments, id: lab.id,
         ...(c.task === 'multiclass' && lab.classScores ? { classScores: lab.classScores } : {}),
       },
-      duplicateLabels: lab.duplicateLabels,
+      duplicateAt: lab.duplicateAt,
     };
     if (c.task === 'ranking') rows.queries = await rankingQueries(s, c, q, chunks, lab.id);
     return rows;
@@ -342,6 +343,9 @@ export function createEngine(): EngineApi {
       segments[name] = windowMetrics(rows, a, l);
     }
     const lat = Float64Array.from(allIdx.map((i) => rows.all.latencyMs[i]!)).filter((v) => v === v);
+    // check() reads its trend's whole range: count only this window's duplicates.
+    let duplicateLabels = 0;
+    for (const t of rows.duplicateAt) if (t >= q.from && t < q.to) duplicateLabels++;
     return {
       ...whole,
       from: q.from,
@@ -350,7 +354,7 @@ export function createEngine(): EngineApi {
       ...(q.version !== undefined ? { version: q.version } : {}),
       task: c.task,
       segments,
-      duplicateLabels: rows.duplicateLabels,
+      duplicateLabels,
       sla: latencySla(lat, c.sla),
     };
   }
