@@ -99,6 +99,22 @@ export interface Monitor {
 
 type Client = EngineApi | Remote<EngineApi>;
 
+// A NaN score or latency is rejected, not stored as "missing": it is what a
+// broken model produces (0/0 in a softmax, a timer read before it started),
+// and storing it would hide that and shrink the rows the score metrics
+// cover without a word. A missing value is an omitted one (undefined).
+function badScore(argument: string, v: unknown): never {
+  if (typeof v !== 'number') throw new InputError('NOT_NUMERIC', argument, `is ${v === null ? 'null' : typeof v}; expected a probability in [0, 1], or leave it out.`);
+  if (v !== v) throw new InputError('NON_FINITE', argument, 'is NaN; expected a probability in [0, 1]. Leave it out (undefined) when the model gives none.');
+  throw new InputError('PROBABILITY_OUT_OF_RANGE', argument, `is ${v}; expected a probability in [0, 1].`);
+}
+
+function badLatency(v: unknown): never {
+  if (typeof v !== 'number') throw new InputError('NOT_NUMERIC', 'latencyMs', `is ${v === null ? 'null' : typeof v}; expected a number of ms >= 0, or leave it out.`);
+  if (!Number.isFinite(v)) throw new InputError('NON_FINITE', 'latencyMs', `is ${v}; expected a finite number of ms >= 0. Leave it out (undefined) when it was not measured.`);
+  throw new InputError('NEGATIVE_VALUE', 'latencyMs', `is ${v}; expected a finite number of ms >= 0.`);
+}
+
 function resolveWindow(w: WindowSpec, at: number): ReportQuery {
   const day = Math.floor(at / DAY) * DAY;
   if (w === 'day') return { from: day, to: day + DAY };
@@ -239,18 +255,17 @@ class MonitorImpl implements Monitor {
     if (this.binary ? prediction !== 0 && prediction !== 1 : this.integerClasses ? !(prediction >= 0 && Math.floor(prediction) === prediction) : !Number.isFinite(prediction)) {
       this.badPrediction(prediction);
     }
-    const s = score === undefined ? NaN : score;
-    if (!(s >= 0 && s <= 1) && s === s) throw new InputError('PROBABILITY_OUT_OF_RANGE', 'score', `is ${s}; expected a probability in [0, 1].`);
-    const l = latencyMs === undefined ? NaN : latencyMs;
-    if (!(l >= 0 && l < Infinity) && l === l) throw new InputError('NEGATIVE_VALUE', 'latencyMs', `is ${l}; expected a finite number of ms >= 0.`);
+    // Absent (undefined) is the only "missing"; NaN is rejected (see badScore).
+    if (score !== undefined && (typeof score !== 'number' || !(score >= 0 && score <= 1))) badScore('score', score);
+    if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !(latencyMs >= 0 && latencyMs < Infinity))) badLatency(latencyMs);
     const b = this.cur;
     const id = this.ids.next();
     const i = b.n++;
     b.id[i] = id;
     b.timestamp[i] = Date.now();
     b.prediction[i] = prediction;
-    b.score[i] = s;
-    b.latencyMs[i] = l;
+    b.score[i] = score === undefined ? NaN : score;
+    b.latencyMs[i] = latencyMs === undefined ? NaN : latencyMs;
     b.segment[i] = 0;
     if (b.n === b.capacity) this.sendPredictions(b);
     return id;
@@ -284,14 +299,14 @@ class MonitorImpl implements Monitor {
       }
       for (let k = 0; k < classes; k++) {
         const v = p.scores[k]!;
-        if (!(v >= 0 && v <= 1)) throw new InputError('PROBABILITY_OUT_OF_RANGE', `scores[${k}]`, `is ${v}; expected a probability in [0, 1].`);
+        if (typeof v !== 'number' || !(v >= 0 && v <= 1)) badScore(`scores[${k}]`, v);
       }
-      score ??= p.scores[prediction!];
+      if (score === undefined) score = p.scores[prediction!];
     }
+    if (score !== undefined && (typeof score !== 'number' || !(score >= 0 && score <= 1))) badScore('score', score);
     const s = score === undefined ? NaN : score;
-    if (!(s >= 0 && s <= 1) && s === s) throw new InputError('PROBABILITY_OUT_OF_RANGE', 'score', `is ${s}; expected a probability in [0, 1].`);
-    const l = p.latencyMs ?? latencyArg ?? NaN;
-    if (!(l >= 0 && l < Infinity) && l === l) throw new InputError('NEGATIVE_VALUE', 'latencyMs', `is ${l}; expected a finite number of ms >= 0.`);
+    const l = p.latencyMs === undefined ? latencyArg : p.latencyMs;
+    if (l !== undefined && (typeof l !== 'number' || !(l >= 0 && l < Infinity))) badLatency(l);
     const t = p.timestamp ?? Date.now();
     if (!Number.isFinite(t)) throw new InputError('NON_FINITE', 'timestamp', `is ${t}; expected ms since the epoch.`);
     let seg = 0;
@@ -318,7 +333,7 @@ class MonitorImpl implements Monitor {
     b.timestamp[i] = t;
     b.prediction[i] = prediction!;
     b.score[i] = s;
-    b.latencyMs[i] = l;
+    b.latencyMs[i] = l === undefined ? NaN : l;
     b.segment[i] = seg;
     if (p.scores && b.classScores) {
       for (let k = 0; k < classes; k++) b.classScores[i * classes + k] = p.scores[k]!;
