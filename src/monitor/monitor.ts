@@ -3,14 +3,29 @@
 // go to the engine (a module Worker via comlink, or in-thread where there is
 // no Worker) as transferred ArrayBuffers, one message per batch.
 
-import { releaseProxy, transfer, wrap } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap } from 'comlink';
 import type { Remote } from 'comlink';
 import { InputError, ModelwatchError, StateError } from '../errors.js';
 import { IdAllocator } from '../store/index.js';
+import type { StoreEvent } from '../store/index.js';
 import type { SlaResult } from '../metrics/types.js';
 import { sendKeepalive } from '../sync/engine.js';
 import type { SyncRequest } from '../sync/types.js';
-import type { Alert, CheckResult, EngineApi, EngineMode, LiveView, MetricValues, Report, ReportQuery, SeriesPoint, SyncNowResult, SyncStatus } from '../worker/protocol.js';
+import type {
+  Alert,
+  CheckResult,
+  EngineApi,
+  EngineEvent,
+  EngineMode,
+  LiveView,
+  MetricValues,
+  Report,
+  ReportQuery,
+  SeriesPoint,
+  SyncNowResult,
+  SyncStatus,
+  WriteFailedEvent,
+} from '../worker/protocol.js';
 import { installErrorTransfer } from '../worker/errors.js';
 import { LabelBuffer, PredictionBuffer } from './buffers.js';
 import { resolveOptions } from './options.js';
@@ -49,11 +64,64 @@ export interface Timer {
   log(prediction: number | PredictionInput, score?: number): number;
 }
 
+/**
+ * What monitor.on receives: alerts and checks; every store event as plain data
+ * (quota-exceeded, compacted, orphan-labels, blocked, closed, reset; a
+ * StoreError becomes { name, code, message }); 'write-failed' with the rows
+ * of a batch that could not be written; 'error' for any other failure.
+ */
 export type MonitorEvent =
   | { type: 'alert'; alert: Alert }
   | { type: 'cleared'; key: string }
   | { type: 'check'; result: CheckResult }
-  | { type: 'error'; error: unknown };
+  | { type: 'error'; error: unknown }
+  | EngineEvent;
+
+// Compile-time checks: every StoreEvent type reaches monitor.on, and none
+// shadows one of the monitor's own (a new one that did fails to compile here).
+type Expect<T extends true> = T;
+/** @internal */
+export type EveryStoreEventForwarded = Expect<[Exclude<StoreEvent['type'], MonitorEvent['type']>] extends [never] ? true : false>;
+/** @internal */
+export type NoStoreEventShadowed = Expect<[Extract<StoreEvent['type'], 'alert' | 'cleared' | 'check' | 'error' | 'write-failed'>] extends [never] ? true : false>;
+
+/** Events raised before the first listener is added (e.g. while the store opens) wait for it, up to this many. */
+const EARLY_EVENTS = 100;
+
+// Listeners of one monitor. Created before the engine starts, so events the
+// store raises while it opens (a reset, a blocked upgrade) are not lost: they
+// wait for the first listener.
+class Listeners {
+  private readonly set = new Set<(e: MonitorEvent) => void>();
+  private early: MonitorEvent[] | undefined = [];
+
+  emit = (e: MonitorEvent): void => {
+    if (this.early) {
+      if (this.early.length < EARLY_EVENTS) this.early.push(e);
+      return;
+    }
+    for (const l of this.set) {
+      try {
+        l(e);
+      } catch {
+        // A failing listener must not break logging.
+      }
+    }
+  };
+
+  add(listener: (event: MonitorEvent) => void): () => void {
+    this.set.add(listener);
+    const early = this.early;
+    if (early) {
+      this.early = undefined;
+      // After on() returns, so the listener sees them as it sees any event.
+      queueMicrotask(() => {
+        for (const e of early) this.emit(e);
+      });
+    }
+    return () => this.set.delete(listener);
+  }
+}
 
 /** The monitor. Create with createMonitor(). */
 export interface Monitor {
@@ -66,8 +134,18 @@ export interface Monitor {
   /** Runs fn (sync or async), logs describe(result) with fn's latency; resolves to fn's result and the id. */
   time<T>(fn: () => T | Promise<T>, describe: (result: T) => number | PredictionInput): Promise<{ result: T; id: number }>;
   startTimer(): Timer;
-  /** Resolves when everything logged before it is durable in IndexedDB. */
+  /**
+   * Resolves when everything logged before it is durable in IndexedDB. A batch
+   * that could not be written (after writeRetry) makes it reject with
+   * StoreError WRITE_FAILED; its rows went to monitor.on in a 'write-failed' event.
+   */
   flush(): Promise<void>;
+  /**
+   * Writes a batch handed back in a 'write-failed' event again, with its
+   * original ids (labels logged for them still join); resolves when it is
+   * durable, or rejects (WRITE_FAILED, with a new event) as flush() would.
+   */
+  resubmit(event: WriteFailedEvent): Promise<void>;
   report(window?: WindowSpec, at?: number): Promise<Report>;
   /** One point per day (default: the 7 days of the week ending with `at`). */
   dailySeries(window?: WindowSpec, at?: number): Promise<SeriesPoint[]>;
@@ -125,11 +203,11 @@ function resolveWindow(w: WindowSpec, at: number): ReportQuery {
   return { from: w.from, to: w.to, ...(w.version !== undefined ? { version: w.version } : {}) };
 }
 
-async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineMode; worker?: Worker }> {
+async function startEngine(r: Resolved, onEvent: (e: EngineEvent) => void): Promise<{ client: Client; mode: EngineMode; worker?: Worker }> {
   if (r.worker === false) {
     const { createEngine } = await import('../worker/engine.js');
     const engine = createEngine();
-    await engine.open(r.engine, r.indexedDB);
+    await engine.open(r.engine, r.indexedDB, onEvent);
     return { client: engine, mode: 'in-thread' };
   }
   installErrorTransfer();
@@ -147,7 +225,8 @@ async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineM
     worker.addEventListener('error', (e) => reject(new ModelwatchError('WORKER_FAILED', `the monitor worker failed to start: ${e.message ?? 'script error'}`)), { once: true });
   });
   try {
-    await Promise.race([client.open(r.engine), failed]);
+    // The worker calls onEvent through a comlink proxy (a MessagePort); worker.ts releases it on close.
+    await Promise.race([client.open(r.engine, undefined, proxy(onEvent)), failed]);
   } catch (e) {
     client[releaseProxy]();
     worker.terminate();
@@ -164,7 +243,8 @@ async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineM
  */
 export async function createMonitor(options: MonitorOptions): Promise<Monitor> {
   const r = resolveOptions(options);
-  const { client, mode, worker } = await startEngine(r);
+  const listeners = new Listeners();
+  const { client, mode, worker } = await startEngine(r, listeners.emit);
   let ids: IdAllocator;
   try {
     ids = await IdAllocator.create(() => client.reserveIdBlock());
@@ -173,7 +253,7 @@ export async function createMonitor(options: MonitorOptions): Promise<Monitor> {
     worker?.terminate();
     throw e;
   }
-  return new MonitorImpl(r, client, mode, ids, worker);
+  return new MonitorImpl(r, client, mode, ids, worker, listeners);
 }
 
 class MonitorImpl implements Monitor {
@@ -185,7 +265,6 @@ class MonitorImpl implements Monitor {
   private readonly segments: string[] = [''];
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
-  private readonly listeners = new Set<(e: MonitorEvent) => void>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly onHide: (() => void) | undefined;
   private readonly onPageHide: (() => void) | undefined;
@@ -200,6 +279,7 @@ class MonitorImpl implements Monitor {
     readonly mode: EngineMode,
     private readonly ids: IdAllocator,
     private readonly worker: Worker | undefined,
+    private readonly listeners: Listeners,
   ) {
     const e = r.engine;
     this.cur = new PredictionBuffer(e.version, r.batchSize, r.classes);
@@ -404,7 +484,8 @@ class MonitorImpl implements Monitor {
       (error: unknown) => {
         this.pending.delete(p);
         this.failures.push(error);
-        this.emit({ type: 'error', error });
+        // A batch handed back was already reported, rows and all, in its 'write-failed' event.
+        if ((error as { code?: unknown } | null)?.code !== 'WRITE_FAILED') this.emit({ type: 'error', error });
       },
     );
   }
@@ -432,10 +513,31 @@ class MonitorImpl implements Monitor {
     if (this.isClosed) this.fail();
     this.send();
     await Promise.allSettled([...this.pending]);
-    await this.client.flush();
+    // The engine's answer covers every batch since the last flush (several
+    // handed back make one WRITE_FAILED); failures seen here are then stale.
+    let engineFailure: unknown;
+    try {
+      await this.client.flush();
+    } catch (e) {
+      engineFailure = e ?? new Error('flush failed');
+    }
     const failures = this.failures;
     this.failures = [];
+    if (engineFailure !== undefined) throw engineFailure;
     if (failures.length > 0) throw failures[0];
+  }
+
+  async resubmit(event: WriteFailedEvent): Promise<void> {
+    if (this.isClosed) this.fail();
+    if (event === null || typeof event !== 'object' || event.type !== 'write-failed' || !event.batch || !(event.batch.id instanceof Float64Array)) {
+      throw new InputError('INVALID_OPTION', 'event', "expected a 'write-failed' event from monitor.on.");
+    }
+    // The event's arrays may be listened to elsewhere: send copies, not the event's own buffers.
+    const p =
+      event.kind === 'predictions'
+        ? this.client.ingest(structuredClone(event.batch))
+        : this.client.ingestLabels(structuredClone(event.batch));
+    await p;
   }
 
   private query(w: WindowSpec | undefined, at: number | undefined, fallback: WindowSpec): ReportQuery {
@@ -544,18 +646,11 @@ class MonitorImpl implements Monitor {
   }
 
   on(listener: (event: MonitorEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private emit(e: MonitorEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A failing listener must not break logging.
-      }
-    }
+    this.listeners.emit(e);
   }
 
   async close(): Promise<void> {
