@@ -91,7 +91,8 @@ export type StoreEvent =
   | { type: 'compacted'; reason: CompactReason; chunks: number; rows: number; labelChunks: number }
   | { type: 'orphan-labels'; count: number; ids: Float64Array }
   | { type: 'blocked' }
-  | { type: 'closed'; reason: 'versionchange' | 'terminated' | 'close' };
+  | { type: 'closed'; reason: 'versionchange' | 'terminated' | 'close' }
+  | { type: 'reset'; reason: 'data-loss' | 'wiped'; expectedIdBlock: number; foundIdBlock: number; message: string };
 
 /** Why a compaction ran. */
 export type CompactReason = 'retention' | 'quota';

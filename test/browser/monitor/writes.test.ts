@@ -5,9 +5,9 @@
 // reach monitor.on as plain typed data. The retry policy itself is in
 // kept-writes.test.ts.
 import { deleteDB, openDB } from 'idb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { SCHEMA_VERSION, StoreError, createMonitor } from '../../../src/index.js';
-import type { MonitorEvent } from '../../../src/index.js';
+import type { MonitorEvent, StoreEvent } from '../../../src/index.js';
 import { freshName } from '../store/helpers.js';
 
 const DAY = 86_400_000;
@@ -16,6 +16,18 @@ const HOUR = 3_600_000;
 
 type Of<T extends MonitorEvent['type']> = Extract<MonitorEvent, { type: T }>;
 const ofType = <T extends MonitorEvent['type']>(events: MonitorEvent[], type: T): Of<T>[] => events.filter((e): e is Of<T> => e.type === type);
+
+describe('MonitorEvent', () => {
+  it('covers every StoreEvent type, with the same fields, errors as plain { name, code, message } (checked by tsc)', () => {
+    expectTypeOf<StoreEvent['type']>().toExtend<MonitorEvent['type']>();
+    expectTypeOf<Extract<MonitorEvent, { type: 'reset' }>>().toEqualTypeOf<Extract<StoreEvent, { type: 'reset' }>>();
+    expectTypeOf<Extract<MonitorEvent, { type: 'orphan-labels' }>>().toEqualTypeOf<Extract<StoreEvent, { type: 'orphan-labels' }>>();
+    expectTypeOf<Extract<MonitorEvent, { type: 'quota-exceeded' }>['error']>().toEqualTypeOf<{ name: string; code?: StoreError['code']; message: string }>();
+    // What the kill branch's wipe detection emits reaches monitor.on as it is.
+    const reset: MonitorEvent = { type: 'reset', reason: 'wiped', expectedIdBlock: 9, foundIdBlock: 1, message: 'ids 9.. were issued before' };
+    expect(reset.type).toBe('reset');
+  });
+});
 
 describe.each([true, false])('failed writes and store events (worker: %s)', (worker) => {
   it('a newer schema in another tab: the rows come back in write-failed events, flush() rejects, resubmit() writes them with their ids', async () => {
