@@ -549,9 +549,9 @@ export function createEngine(): EngineApi {
       await write;
     },
 
-    ingestLabels(b: LabelIngest) {
+    async ingestLabels(b: LabelIngest) {
       need();
-      return keep({ kind: 'labels', batch: b }, labelWriter(b));
+      await keep({ kind: 'labels', batch: b }, labelWriter(b));
     },
 
     async flush() {
