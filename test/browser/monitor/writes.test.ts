@@ -5,7 +5,7 @@
 // reach monitor.on as plain typed data. The retry policy itself is in
 // kept-writes.test.ts.
 import { deleteDB, openDB } from 'idb';
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, inject, it } from 'vitest';
 import { SCHEMA_VERSION, StoreError, createMonitor } from '../../../src/index.js';
 import type { MonitorEvent, StoreEvent } from '../../../src/index.js';
 import { freshName } from '../store/helpers.js';
@@ -94,6 +94,27 @@ describe.each([true, false])('failed writes and store events (worker: %s)', (wor
     expect(r.labeled).toBe(3);
     expect(ofType(events, 'write-failed')).toEqual([]);
     expect(ofType(events, 'error')).toEqual([]);
+    await m.close();
+    await deleteDB(name);
+  });
+
+  it('sync moves to the reopened connection: syncNow() closes windows into the new database', async () => {
+    const name = freshName('wf-sync');
+    // Offline, so nothing reaches the shared receiver: summaries wait in the outbox.
+    const sync = { endpoint: `${inject('syncReceiver')}/v1/summaries`, format: 'json' as const, deviceId: 'wf-sync', online: false, intervalMs: 60_000 };
+    const m = await createMonitor({ task: 'binary', model: 'm', dbName: name, worker, sync });
+    const events: MonitorEvent[] = [];
+    m.on((e) => events.push(e));
+    m.logPrediction(1, 0.7);
+    await m.flush();
+    await deleteDB(name);
+    await expect.poll(() => ofType(events, 'closed')).toEqual([{ type: 'closed', reason: 'versionchange' }]);
+    for (let i = 0; i < 20; i++) m.logPrediction(i % 2, 0.4);
+    const r = await m.syncNow();
+    expect(r.enqueued).toBeGreaterThan(0);
+    expect(r.delivered).toBe(0);
+    expect(r.pending).toBe(r.enqueued);
+    expect(await m.syncStatus()).toMatchObject({ state: 'offline', outbox: r.pending });
     await m.close();
     await deleteDB(name);
   });
