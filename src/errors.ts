@@ -35,6 +35,8 @@ export type ErrorCode =
   // [monitor] the monitor was used after close(), or its worker failed
   | 'MONITOR_CLOSED'
   | 'WORKER_FAILED'
+  // [monitor] a batch was not written after its retries and was handed back ('write-failed' event)
+  | 'WRITE_FAILED'
   // [sync] an endpoint without https; raw rows without allowRawRows
   | 'INSECURE_ENDPOINT'
   | 'RAW_NOT_ALLOWED';

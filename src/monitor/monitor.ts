@@ -3,14 +3,29 @@
 // go to the engine (a module Worker via comlink, or in-thread where there is
 // no Worker) as transferred ArrayBuffers, one message per batch.
 
-import { releaseProxy, transfer, wrap } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap } from 'comlink';
 import type { Remote } from 'comlink';
 import { InputError, ModelwatchError, StateError } from '../errors.js';
 import { IdAllocator } from '../store/index.js';
+import type { StoreEvent } from '../store/index.js';
 import type { SlaResult } from '../metrics/types.js';
 import { sendKeepalive } from '../sync/engine.js';
 import type { SyncRequest } from '../sync/types.js';
-import type { Alert, CheckResult, EngineApi, EngineMode, LiveView, MetricValues, Report, ReportQuery, SeriesPoint, SyncNowResult, SyncStatus } from '../worker/protocol.js';
+import type {
+  Alert,
+  CheckResult,
+  EngineApi,
+  EngineEvent,
+  EngineMode,
+  LiveView,
+  MetricValues,
+  Report,
+  ReportQuery,
+  SeriesPoint,
+  SyncNowResult,
+  SyncStatus,
+  WriteFailedEvent,
+} from '../worker/protocol.js';
 import { installErrorTransfer } from '../worker/errors.js';
 import { LabelBuffer, PredictionBuffer } from './buffers.js';
 import { resolveOptions } from './options.js';
@@ -49,11 +64,64 @@ export interface Timer {
   log(prediction: number | PredictionInput, score?: number): number;
 }
 
+/**
+ * What monitor.on receives: alerts and checks; every store event as plain data
+ * (quota-exceeded, compacted, orphan-labels, blocked, closed, reset; a
+ * StoreError becomes { name, code, message }); 'write-failed' with the rows
+ * of a batch that could not be written; 'error' for any other failure.
+ */
 export type MonitorEvent =
   | { type: 'alert'; alert: Alert }
   | { type: 'cleared'; key: string }
   | { type: 'check'; result: CheckResult }
-  | { type: 'error'; error: unknown };
+  | { type: 'error'; error: unknown }
+  | EngineEvent;
+
+// Compile-time checks: every StoreEvent type reaches monitor.on, and none
+// shadows one of the monitor's own (a new one that did fails to compile here).
+type Expect<T extends true> = T;
+/** @internal */
+export type EveryStoreEventForwarded = Expect<[Exclude<StoreEvent['type'], MonitorEvent['type']>] extends [never] ? true : false>;
+/** @internal */
+export type NoStoreEventShadowed = Expect<[Extract<StoreEvent['type'], 'alert' | 'cleared' | 'check' | 'error' | 'write-failed'>] extends [never] ? true : false>;
+
+/** Events raised before the first listener is added (e.g. while the store opens) wait for it, up to this many. */
+const EARLY_EVENTS = 100;
+
+// Listeners of one monitor. Created before the engine starts, so events the
+// store raises while it opens (a reset, a blocked upgrade) are not lost: they
+// wait for the first listener.
+class Listeners {
+  private readonly set = new Set<(e: MonitorEvent) => void>();
+  private early: MonitorEvent[] | undefined = [];
+
+  emit = (e: MonitorEvent): void => {
+    if (this.early) {
+      if (this.early.length < EARLY_EVENTS) this.early.push(e);
+      return;
+    }
+    for (const l of this.set) {
+      try {
+        l(e);
+      } catch {
+        // A failing listener must not break logging.
+      }
+    }
+  };
+
+  add(listener: (event: MonitorEvent) => void): () => void {
+    this.set.add(listener);
+    const early = this.early;
+    if (early) {
+      this.early = undefined;
+      // After on() returns, so the listener sees them as it sees any event.
+      queueMicrotask(() => {
+        for (const e of early) this.emit(e);
+      });
+    }
+    return () => this.set.delete(listener);
+  }
+}
 
 /** The monitor. Create with createMonitor(). */
 export interface Monitor {
@@ -66,8 +134,18 @@ export interface Monitor {
   /** Runs fn (sync or async), logs describe(result) with fn's latency; resolves to fn's result and the id. */
   time<T>(fn: () => T | Promise<T>, describe: (result: T) => number | PredictionInput): Promise<{ result: T; id: number }>;
   startTimer(): Timer;
-  /** Resolves when everything logged before it is durable in IndexedDB. */
+  /**
+   * Resolves when everything logged before it is durable in IndexedDB. A batch
+   * that could not be written (after writeRetry) makes it reject with
+   * StoreError WRITE_FAILED; its rows went to monitor.on in a 'write-failed' event.
+   */
   flush(): Promise<void>;
+  /**
+   * Writes a batch handed back in a 'write-failed' event again, with its
+   * original ids (labels logged for them still join); resolves when it is
+   * durable, or rejects (WRITE_FAILED, with a new event) as flush() would.
+   */
+  resubmit(event: WriteFailedEvent): Promise<void>;
   report(window?: WindowSpec, at?: number): Promise<Report>;
   /** One point per day (default: the 7 days of the week ending with `at`). */
   dailySeries(window?: WindowSpec, at?: number): Promise<SeriesPoint[]>;
@@ -99,6 +177,22 @@ export interface Monitor {
 
 type Client = EngineApi | Remote<EngineApi>;
 
+// A NaN score or latency is rejected, not stored as "missing": it is what a
+// broken model produces (0/0 in a softmax, a timer read before it started),
+// and storing it would hide that and shrink the rows the score metrics
+// cover without a word. A missing value is an omitted one (undefined).
+function badScore(argument: string, v: unknown): never {
+  if (typeof v !== 'number') throw new InputError('NOT_NUMERIC', argument, `is ${v === null ? 'null' : typeof v}; expected a probability in [0, 1], or leave it out.`);
+  if (v !== v) throw new InputError('NON_FINITE', argument, 'is NaN; expected a probability in [0, 1]. Leave it out (undefined) when the model gives none.');
+  throw new InputError('PROBABILITY_OUT_OF_RANGE', argument, `is ${v}; expected a probability in [0, 1].`);
+}
+
+function badLatency(v: unknown): never {
+  if (typeof v !== 'number') throw new InputError('NOT_NUMERIC', 'latencyMs', `is ${v === null ? 'null' : typeof v}; expected a number of ms >= 0, or leave it out.`);
+  if (!Number.isFinite(v)) throw new InputError('NON_FINITE', 'latencyMs', `is ${v}; expected a finite number of ms >= 0. Leave it out (undefined) when it was not measured.`);
+  throw new InputError('NEGATIVE_VALUE', 'latencyMs', `is ${v}; expected a finite number of ms >= 0.`);
+}
+
 function resolveWindow(w: WindowSpec, at: number): ReportQuery {
   const day = Math.floor(at / DAY) * DAY;
   if (w === 'day') return { from: day, to: day + DAY };
@@ -109,11 +203,11 @@ function resolveWindow(w: WindowSpec, at: number): ReportQuery {
   return { from: w.from, to: w.to, ...(w.version !== undefined ? { version: w.version } : {}) };
 }
 
-async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineMode; worker?: Worker }> {
+async function startEngine(r: Resolved, onEvent: (e: EngineEvent) => void): Promise<{ client: Client; mode: EngineMode; worker?: Worker }> {
   if (r.worker === false) {
     const { createEngine } = await import('../worker/engine.js');
     const engine = createEngine();
-    await engine.open(r.engine, r.indexedDB);
+    await engine.open(r.engine, r.indexedDB, onEvent);
     return { client: engine, mode: 'in-thread' };
   }
   installErrorTransfer();
@@ -131,7 +225,8 @@ async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineM
     worker.addEventListener('error', (e) => reject(new ModelwatchError('WORKER_FAILED', `the monitor worker failed to start: ${e.message ?? 'script error'}`)), { once: true });
   });
   try {
-    await Promise.race([client.open(r.engine), failed]);
+    // The worker calls onEvent through a comlink proxy (a MessagePort); worker.ts releases it on close.
+    await Promise.race([client.open(r.engine, undefined, proxy(onEvent)), failed]);
   } catch (e) {
     client[releaseProxy]();
     worker.terminate();
@@ -148,7 +243,8 @@ async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineM
  */
 export async function createMonitor(options: MonitorOptions): Promise<Monitor> {
   const r = resolveOptions(options);
-  const { client, mode, worker } = await startEngine(r);
+  const listeners = new Listeners();
+  const { client, mode, worker } = await startEngine(r, listeners.emit);
   let ids: IdAllocator;
   try {
     ids = await IdAllocator.create(() => client.reserveIdBlock());
@@ -157,7 +253,7 @@ export async function createMonitor(options: MonitorOptions): Promise<Monitor> {
     worker?.terminate();
     throw e;
   }
-  return new MonitorImpl(r, client, mode, ids, worker);
+  return new MonitorImpl(r, client, mode, ids, worker, listeners);
 }
 
 class MonitorImpl implements Monitor {
@@ -169,7 +265,6 @@ class MonitorImpl implements Monitor {
   private readonly segments: string[] = [''];
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
-  private readonly listeners = new Set<(e: MonitorEvent) => void>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly onHide: (() => void) | undefined;
   private readonly onPageHide: (() => void) | undefined;
@@ -184,6 +279,7 @@ class MonitorImpl implements Monitor {
     readonly mode: EngineMode,
     private readonly ids: IdAllocator,
     private readonly worker: Worker | undefined,
+    private readonly listeners: Listeners,
   ) {
     const e = r.engine;
     this.cur = new PredictionBuffer(e.version, r.batchSize, r.classes);
@@ -239,18 +335,17 @@ class MonitorImpl implements Monitor {
     if (this.binary ? prediction !== 0 && prediction !== 1 : this.integerClasses ? !(prediction >= 0 && Math.floor(prediction) === prediction) : !Number.isFinite(prediction)) {
       this.badPrediction(prediction);
     }
-    const s = score === undefined ? NaN : score;
-    if (!(s >= 0 && s <= 1) && s === s) throw new InputError('PROBABILITY_OUT_OF_RANGE', 'score', `is ${s}; expected a probability in [0, 1].`);
-    const l = latencyMs === undefined ? NaN : latencyMs;
-    if (!(l >= 0 && l < Infinity) && l === l) throw new InputError('NEGATIVE_VALUE', 'latencyMs', `is ${l}; expected a finite number of ms >= 0.`);
+    // Absent (undefined) is the only "missing"; NaN is rejected (see badScore).
+    if (score !== undefined && (typeof score !== 'number' || !(score >= 0 && score <= 1))) badScore('score', score);
+    if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !(latencyMs >= 0 && latencyMs < Infinity))) badLatency(latencyMs);
     const b = this.cur;
     const id = this.ids.next();
     const i = b.n++;
     b.id[i] = id;
     b.timestamp[i] = Date.now();
     b.prediction[i] = prediction;
-    b.score[i] = s;
-    b.latencyMs[i] = l;
+    b.score[i] = score === undefined ? NaN : score;
+    b.latencyMs[i] = latencyMs === undefined ? NaN : latencyMs;
     b.segment[i] = 0;
     if (b.n === b.capacity) this.sendPredictions(b);
     return id;
@@ -284,14 +379,14 @@ class MonitorImpl implements Monitor {
       }
       for (let k = 0; k < classes; k++) {
         const v = p.scores[k]!;
-        if (!(v >= 0 && v <= 1)) throw new InputError('PROBABILITY_OUT_OF_RANGE', `scores[${k}]`, `is ${v}; expected a probability in [0, 1].`);
+        if (typeof v !== 'number' || !(v >= 0 && v <= 1)) badScore(`scores[${k}]`, v);
       }
-      score ??= p.scores[prediction!];
+      if (score === undefined) score = p.scores[prediction!];
     }
+    if (score !== undefined && (typeof score !== 'number' || !(score >= 0 && score <= 1))) badScore('score', score);
     const s = score === undefined ? NaN : score;
-    if (!(s >= 0 && s <= 1) && s === s) throw new InputError('PROBABILITY_OUT_OF_RANGE', 'score', `is ${s}; expected a probability in [0, 1].`);
-    const l = p.latencyMs ?? latencyArg ?? NaN;
-    if (!(l >= 0 && l < Infinity) && l === l) throw new InputError('NEGATIVE_VALUE', 'latencyMs', `is ${l}; expected a finite number of ms >= 0.`);
+    const l = p.latencyMs === undefined ? latencyArg : p.latencyMs;
+    if (l !== undefined && (typeof l !== 'number' || !(l >= 0 && l < Infinity))) badLatency(l);
     const t = p.timestamp ?? Date.now();
     if (!Number.isFinite(t)) throw new InputError('NON_FINITE', 'timestamp', `is ${t}; expected ms since the epoch.`);
     let seg = 0;
@@ -318,7 +413,7 @@ class MonitorImpl implements Monitor {
     b.timestamp[i] = t;
     b.prediction[i] = prediction!;
     b.score[i] = s;
-    b.latencyMs[i] = l;
+    b.latencyMs[i] = l === undefined ? NaN : l;
     b.segment[i] = seg;
     if (p.scores && b.classScores) {
       for (let k = 0; k < classes; k++) b.classScores[i * classes + k] = p.scores[k]!;
@@ -389,7 +484,8 @@ class MonitorImpl implements Monitor {
       (error: unknown) => {
         this.pending.delete(p);
         this.failures.push(error);
-        this.emit({ type: 'error', error });
+        // A batch handed back was already reported, rows and all, in its 'write-failed' event.
+        if ((error as { code?: unknown } | null)?.code !== 'WRITE_FAILED') this.emit({ type: 'error', error });
       },
     );
   }
@@ -417,10 +513,31 @@ class MonitorImpl implements Monitor {
     if (this.isClosed) this.fail();
     this.send();
     await Promise.allSettled([...this.pending]);
-    await this.client.flush();
+    // The engine's answer covers every batch since the last flush (several
+    // handed back make one WRITE_FAILED); failures seen here are then stale.
+    let engineFailure: unknown;
+    try {
+      await this.client.flush();
+    } catch (e) {
+      engineFailure = e ?? new Error('flush failed');
+    }
     const failures = this.failures;
     this.failures = [];
+    if (engineFailure !== undefined) throw engineFailure;
     if (failures.length > 0) throw failures[0];
+  }
+
+  async resubmit(event: WriteFailedEvent): Promise<void> {
+    if (this.isClosed) this.fail();
+    if (event === null || typeof event !== 'object' || event.type !== 'write-failed' || !event.batch || !(event.batch.id instanceof Float64Array)) {
+      throw new InputError('INVALID_OPTION', 'event', "expected a 'write-failed' event from monitor.on.");
+    }
+    // The event's arrays may be listened to elsewhere: send copies, not the event's own buffers.
+    const p =
+      event.kind === 'predictions'
+        ? this.client.ingest(structuredClone(event.batch))
+        : this.client.ingestLabels(structuredClone(event.batch));
+    await p;
   }
 
   private query(w: WindowSpec | undefined, at: number | undefined, fallback: WindowSpec): ReportQuery {
@@ -529,18 +646,11 @@ class MonitorImpl implements Monitor {
   }
 
   on(listener: (event: MonitorEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private emit(e: MonitorEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A failing listener must not break logging.
-      }
-    }
+    this.listeners.emit(e);
   }
 
   async close(): Promise<void> {

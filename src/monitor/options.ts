@@ -5,7 +5,7 @@ import type { Task } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import { checkEndpoint } from '../sync/index.js';
 import type { SyncFormat, SyncOptions, SyncTuning } from '../sync/index.js';
-import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule, SyncConfig } from '../worker/protocol.js';
+import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule, SyncConfig, WriteRetry } from '../worker/protocol.js';
 import { resolveStatusRules, resolveThresholds } from './degradation.js';
 
 const DAY = 86_400_000;
@@ -86,6 +86,14 @@ export interface MonitorOptions {
   checkIntervalMs?: number;
   /** Send summaries of closed windows to an endpoint (default: nothing leaves the device). */
   sync?: MonitorSyncOptions;
+  /**
+   * Retries of a batch the engine could not write (connection closed by
+   * another tab or the browser, quota exhausted, transaction aborted) before
+   * it is handed back in a 'write-failed' event: `attempts` in all (default 5),
+   * `backoffMs` before the first retry, doubled for each further one (default
+   * 200), `maxRows` kept for retry at most (default 16 batches).
+   */
+  writeRetry?: { attempts?: number; backoffMs?: number; maxRows?: number };
 }
 
 /** Options after defaults. */
@@ -154,6 +162,15 @@ function resolveSync(o: MonitorSyncOptions, flushIntervalMs: number): SyncConfig
   return out;
 }
 
+function resolveWriteRetry(o: MonitorOptions['writeRetry'], batchSize: number): WriteRetry {
+  if (o !== undefined && (o === null || typeof o !== 'object')) throw new InputError('INVALID_OPTION', 'writeRetry', 'expected { attempts, backoffMs, maxRows }.');
+  return {
+    attempts: num(o?.attempts, 'writeRetry.attempts', 5, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer in [1, 100] (1: no retry)'),
+    backoffMs: num(o?.backoffMs, 'writeRetry.backoffMs', 200, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0'),
+    maxRows: num(o?.maxRows, 'writeRetry.maxRows', 16 * batchSize, (v) => Number.isInteger(v) && v >= 0, 'an integer number of rows >= 0'),
+  };
+}
+
 /** Validates options and fills in defaults; throws InputError INVALID_OPTION naming the option. */
 export function resolveOptions(o: MonitorOptions): Resolved {
   if (o === null || typeof o !== 'object') throw new InputError('INVALID_OPTION', 'options', 'pass { task, model, ... }.');
@@ -181,6 +198,7 @@ export function resolveOptions(o: MonitorOptions): Resolved {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError('INVALID_OPTION', `baseline.${k}`, `is ${String(v)}; expected a finite number.`);
     }
   }
+  const batchSize = num(o.batchSize, 'batchSize', 4096, (v) => positiveInt(v) && v <= 65536, 'an integer in [1, 65536]');
   const classes = num(o.classes, 'classes', 0, (v) => Number.isInteger(v) && v >= 2 && v <= 1024, 'an integer number of classes in [2, 1024]');
   if (o.classes !== undefined && o.task !== 'multiclass') throw new InputError('INVALID_OPTION', 'classes', 'only applies to task multiclass.');
   const engine: EngineConfig = {
@@ -199,6 +217,7 @@ export function resolveOptions(o: MonitorOptions): Resolved {
     minHistory: num(o.minHistory, 'minHistory', 100, (v) => Number.isInteger(v) && v >= 0, 'an integer number of labeled rows >= 0'),
     alpha: num(o.alpha, 'alpha', 0.05, (v) => v > 0 && v < 1, 'a significance level in (0, 1)'),
     k: num(o.k, 'k', 10, positiveInt, 'a positive integer'),
+    writeRetry: resolveWriteRetry(o.writeRetry, batchSize),
   };
   if (o.baseline) engine.baseline = { ...o.baseline };
   if (o.minFeedbackDelayMs !== undefined) {
@@ -208,7 +227,7 @@ export function resolveOptions(o: MonitorOptions): Resolved {
   if (o.sync !== undefined) engine.sync = resolveSync(o.sync, flushIntervalMs);
   return {
     engine,
-    batchSize: num(o.batchSize, 'batchSize', 4096, (v) => positiveInt(v) && v <= 65536, 'an integer in [1, 65536]'),
+    batchSize,
     flushIntervalMs,
     classes,
     checkIntervalMs: num(o.checkIntervalMs, 'checkIntervalMs', 0, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0 (0 = off)'),

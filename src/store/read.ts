@@ -5,7 +5,7 @@
 import type { RowColumns } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import type { Connection } from './connection.js';
-import { concatLabels, delayOf, latestLabels, matchLabels, matchLabelsAll, overlapping, pickLabels } from './join.js';
+import { argsortIds, concatLabels, delayOf, latestLabels, matchLabels, matchLabelsAll, overlapping, pickLabels } from './join.js';
 import type { ChunkBounds, PredictionChunk } from './schema.js';
 import type { CoverageWindows, LabeledColumns, LabeledQuery, RangeQuery } from './types.js';
 
@@ -19,6 +19,8 @@ interface Joined extends RowColumns {
   labeledAt: Float64Array;
   givenDelay: Float64Array;
   duplicates: number;
+  /** The prediction timestamp of each superseded label (one per label counted in `duplicates`). */
+  duplicateAt: Float64Array;
   /** The chunks the rows were gathered from. */
   chunks: PredictionChunk[];
   /** Class score vectors aligned with the rows (see gatherRows), when some chunk has them and they were asked for. */
@@ -73,6 +75,7 @@ export async function readLabeled(conn: Connection, q: LabeledQuery): Promise<La
     feedbackDelayMs: new Float64Array(eligible),
     coverage: { predictions: n, labeled, eligible },
     duplicateLabels: j.duplicates,
+    duplicateAt: j.duplicateAt,
   };
   let k = 0;
   for (let i = 0; i < n; i++) {
@@ -146,7 +149,25 @@ async function join(conn: Connection, q: RangeQuery, scores = false): Promise<Jo
   const sub = pickLabels(l, inRange);
   const winners = latestLabels(sub.id, sub.labeledAt);
   const labelRow = matchLabels(rows.id, sub.id, winners.rows);
-  return { ...rows, labelRow, label: sub.label, labeledAt: sub.labeledAt, givenDelay: sub.feedbackDelayMs, duplicates: winners.duplicates, chunks: found };
+  const duplicateAt = supersededAt(rows.id, rows.timestamp, sub.id, winners.rows);
+  return { ...rows, labelRow, label: sub.label, labeledAt: sub.labeledAt, givenDelay: sub.feedbackDelayMs, duplicates: winners.duplicates, duplicateAt, chunks: found };
+}
+
+// The prediction timestamp of every label that lost to a later one: each
+// label of `labelIds` (all of them ids among `predIds`) that is not a winner.
+// A caller that read a wide range (a trend) counts those of its own window.
+function supersededAt(predIds: Float64Array, timestamp: Float64Array, labelIds: Float64Array, winners: Uint32Array): Float64Array {
+  const n = labelIds.length - winners.length;
+  if (n === 0) return new Float64Array(0);
+  const won = new Uint8Array(labelIds.length);
+  for (const r of winners) won[r] = 1;
+  const lost = new Float64Array(n);
+  let k = 0;
+  for (let r = 0; r < labelIds.length; r++) if (!won[r]) lost[k++] = labelIds[r]!;
+  // Prediction ids are unique, so their ascending order serves as the winners
+  // of a match from the lost labels' side: row[k] is the prediction of lost[k].
+  const row = matchLabels(lost, predIds, argsortIds(predIds));
+  return Float64Array.from(row, (i) => timestamp[i]!);
 }
 
 function checkRange(q: RangeQuery): void {
@@ -184,7 +205,7 @@ function gatherRows(
   from: number,
   to: number,
   scores: boolean,
-): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates' | 'chunks'> {
+): Omit<Joined, 'labelRow' | 'label' | 'labeledAt' | 'givenDelay' | 'duplicates' | 'duplicateAt' | 'chunks'> {
   let n = 0;
   const full: boolean[] = [];
   for (const c of chunks) {

@@ -47,6 +47,11 @@ export interface LabeledColumns extends RowColumns {
   coverage: { predictions: number; labeled: number; eligible: number };
   /** Labels superseded by a later label of the same prediction, among the predictions read. */
   duplicateLabels: number;
+  /**
+   * The prediction timestamp of each label counted in `duplicateLabels`, so a
+   * caller that read a wider range can count the duplicates of a sub-window.
+   */
+  duplicateAt: Float64Array;
   /** With `withChunks`: the prediction chunks overlapping the range, rows not trimmed. */
   chunks?: PredictionChunk[];
   /**
@@ -86,7 +91,8 @@ export type StoreEvent =
   | { type: 'compacted'; reason: CompactReason; chunks: number; rows: number; labelChunks: number }
   | { type: 'orphan-labels'; count: number; ids: Float64Array }
   | { type: 'blocked' }
-  | { type: 'closed'; reason: 'versionchange' | 'terminated' | 'close' };
+  | { type: 'closed'; reason: 'versionchange' | 'terminated' | 'close' }
+  | { type: 'reset'; reason: 'data-loss' | 'wiped'; expectedIdBlock: number; foundIdBlock: number; message: string };
 
 /** Why a compaction ran. */
 export type CompactReason = 'retention' | 'quota';

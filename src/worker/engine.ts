@@ -14,8 +14,8 @@ import { rankingMetrics } from '../metrics/ranking.js';
 import type { RankingQuery } from '../metrics/ranking.js';
 import { regressionMetrics } from '../metrics/regression.js';
 import { AlertLatch, dashboardStatus, detectDegradation, detectTrends } from '../monitor/degradation.js';
-import { ID_BLOCK, openStore } from '../store/index.js';
-import type { FoldBatch, PredictionBatch, PredictionChunk, Store } from '../store/index.js';
+import { ID_BLOCK, StoreError, openStore } from '../store/index.js';
+import type { FoldBatch, PredictionBatch, PredictionChunk, Store, StoreOptions } from '../store/index.js';
 import {
   CONFIDENCE_BUCKETS,
   LATENCY_BUCKETS_S,
@@ -29,11 +29,14 @@ import { binaryScored, multiclassScored, pick, pickVectors } from './scores.js';
 import type { ClassScores } from './scores.js';
 import { startSync } from './sync.js';
 import type { SyncBridge } from './sync.js';
+import { KeptWrites, plainEvent } from './writes.js';
+import type { WriteHooks, WriteJob } from './writes.js';
 import type {
   Alert,
   CheckResult,
   EngineApi,
   EngineConfig,
+  EngineEvent,
   IngestBatch,
   LabelIngest,
   LiveView,
@@ -72,7 +75,8 @@ interface Rows {
     /** Multiclass probability vectors of the labeled rows (NaN where a row has none), if any chunk has them. */
     classScores?: ClassScores;
   };
-  duplicateLabels: number;
+  /** Prediction timestamp of each superseded label in the range read (see buildReport). */
+  duplicateAt: Float64Array;
   /** Ranking: the judged query of each labeled row (aligned with lab). */
   queries?: (RankingQuery | undefined)[];
 }
@@ -113,6 +117,24 @@ export function createEngine(): EngineApi {
   let latCount = 0;
   let relBlock: { next: number; end: number } | undefined;
   let sync: SyncBridge | undefined;
+  let onEvent: ((event: EngineEvent) => void) | undefined;
+  /** How the store was opened, to reopen it the same way (see recover). */
+  let storeOptions: StoreOptions | undefined;
+  let reopening: Promise<void> | undefined;
+  let writes = new KeptWrites({ attempts: 1, backoffMs: 0, maxRows: 0 });
+  /** Batches handed back since the last flush(): flush() rejects with them. */
+  let handedBack: { rows: number; error: StoreError }[] = [];
+
+  // Events go to the monitor; in worker mode `onEvent` is a comlink proxy whose
+  // calls return promises (rejected once the page is gone): never unhandled.
+  function emit(event: EngineEvent): void {
+    try {
+      const r = onEvent?.(event) as unknown;
+      if (r instanceof Promise) r.catch(() => undefined);
+    } catch {
+      // A failing listener must not break the engine.
+    }
+  }
 
   const need = (): { c: EngineConfig; s: Store } => {
     if (!cfg || !store) throw new StateError('STORE_CLOSED', 'the monitor engine is not open (call open() first, or it was closed)');
@@ -170,8 +192,52 @@ export function createEngine(): EngineApi {
     return p;
   }
 
+  // A store closed under the engine (another tab's upgrade or deleteDatabase,
+  // the browser terminating the connection) is reopened before the next write,
+  // once for all writes waiting; sync moves to the new connection. A newer
+  // schema makes openStore throw VERSION_BLOCKED, which no retry can fix.
+  async function recover(): Promise<void> {
+    if (!store || !store.isClosed || !storeOptions || !cfg) return;
+    const c = cfg;
+    const o = storeOptions;
+    reopening ??= (async () => {
+      const fresh = await openStore(o);
+      const old = sync;
+      store = fresh;
+      if (old && c.sync) {
+        sync = undefined;
+        await old.stop().catch(() => undefined);
+        sync = await startSync(fresh, c, c.sync, windowSummaries);
+      }
+    })().finally(() => (reopening = undefined));
+    await reopening;
+  }
+
+  // Waits for every write issued so far. The store's own flush() rethrows the
+  // failure of any attempt, also of one the engine then retried with success:
+  // what was not written the engine reports itself (handedBack, write-failed).
+  async function settle(): Promise<void> {
+    await Promise.allSettled([...inflight]);
+    await store?.flush().catch(() => undefined);
+  }
+
+  // Runs one batch write through the kept writes: retried, else handed back.
+  function keep(job: WriteJob, attempt: () => Promise<void>): Promise<void> {
+    const hooks: WriteHooks = {
+      attempt: async () => {
+        await recover();
+        await attempt();
+      },
+      handBack: emit,
+    };
+    const p = writes.run(job, hooks);
+    p.catch((error: unknown) => handedBack.push({ rows: job.batch.id.length, error: error as StoreError }));
+    return tracked(p);
+  }
+
   async function read(q: ReportQuery): Promise<Rows> {
     await Promise.allSettled([...inflight]);
+    await recover();
     const { c, s } = need();
     const range = { model: c.model, from: q.from, to: q.to, ...(q.version !== undefined ? { version: q.version } : {}) };
     // One read: the labeled join and the raw chunks (for totals and latency over every row).
@@ -184,7 +250,7 @@ export function createEngine(): EngineApi {
         timestamp: lab.timestamp, prediction: lab.prediction, score: lab.score, label: lab.label, segment: lab.segment, segments: lab.segments, id: lab.id,
         ...(c.task === 'multiclass' && lab.classScores ? { classScores: lab.classScores } : {}),
       },
-      duplicateLabels: lab.duplicateLabels,
+      duplicateAt: lab.duplicateAt,
     };
     if (c.task === 'ranking') rows.queries = await rankingQueries(s, c, q, chunks, lab.id);
     return rows;
@@ -194,9 +260,8 @@ export function createEngine(): EngineApi {
   // window of `windowMs` (aligned to multiples of it, cut to [from, to)), with
   // the labels stored by now (for ranking, the judged queries).
   async function windowSummaries(from: number, to: number, windowMs: number): Promise<Summary[]> {
+    await settle();
     const { c, s } = need();
-    await Promise.allSettled([...inflight]);
-    await s.flush();
     const range = { model: c.model, from, to };
     // Ranking labels live apart (see rankingQueries); other tasks read chunks and labels at once.
     const lab = c.task === 'ranking' ? undefined : await s.readLabeled({ ...range, withChunks: true });
@@ -342,6 +407,9 @@ export function createEngine(): EngineApi {
       segments[name] = windowMetrics(rows, a, l);
     }
     const lat = Float64Array.from(allIdx.map((i) => rows.all.latencyMs[i]!)).filter((v) => v === v);
+    // check() reads its trend's whole range: count only this window's duplicates.
+    let duplicateLabels = 0;
+    for (const t of rows.duplicateAt) if (t >= q.from && t < q.to) duplicateLabels++;
     return {
       ...whole,
       from: q.from,
@@ -350,7 +418,7 @@ export function createEngine(): EngineApi {
       ...(q.version !== undefined ? { version: q.version } : {}),
       task: c.task,
       segments,
-      duplicateLabels: rows.duplicateLabels,
+      duplicateLabels,
       sla: latencySla(lat, c.sla),
     };
   }
@@ -379,32 +447,53 @@ export function createEngine(): EngineApi {
     return out;
   }
 
-  async function ingestLabels(b: LabelIngest): Promise<void> {
-    const { c, s } = need();
-    const write = s.putLabels({ id: b.id, label: b.label, labeledAt: b.labeledAt });
-    if (b.relevant) {
-      // The store's label column holds one number; the relevant set of a
-      // ranking label is kept as a chunk of a pseudo-model ('<model>\0relevance')
-      // with its own ids: prediction = the judged prediction's id,
-      // timestamp = labeledAt, extras.ranked = the relevant items.
-      const n = b.id.length;
-      const id = await relevanceIds(s, n);
-      await s.putPredictions({
-        model: c.model + RELEVANCE, version: '', id, timestamp: b.labeledAt, prediction: b.id,
-        score: new Float64Array(n).fill(NaN), latencyMs: new Float64Array(n).fill(NaN),
-        segment: new Uint16Array(n), segments: [''], extras: { ranked: b.relevant },
-      });
-    }
-    await write;
+  // One label batch as attempts: each attempt writes only the parts earlier
+  // ones did not finish, so a retry never stores a label twice (a duplicate
+  // would count in duplicateLabels).
+  function labelWriter(b: LabelIngest): () => Promise<void> {
+    let labelsDone = false;
+    let relevanceDone = !b.relevant;
+    let relevanceIdsOf: Float64Array | undefined;
+    return async () => {
+      const { c, s } = need();
+      const parts: Promise<void>[] = [];
+      if (!labelsDone) parts.push(s.putLabels({ id: b.id, label: b.label, labeledAt: b.labeledAt }).then(() => void (labelsDone = true)));
+      if (!relevanceDone && b.relevant) {
+        const relevant = b.relevant;
+        // The store's label column holds one number; the relevant set of a
+        // ranking label is kept as a chunk of a pseudo-model ('<model>\0relevance')
+        // with its own ids: prediction = the judged prediction's id,
+        // timestamp = labeledAt, extras.ranked = the relevant items.
+        parts.push((async () => {
+          const n = b.id.length;
+          const id = (relevanceIdsOf ??= await relevanceIds(s, n));
+          await s.putPredictions({
+            model: c.model + RELEVANCE, version: '', id, timestamp: b.labeledAt, prediction: b.id,
+            score: new Float64Array(n).fill(NaN), latencyMs: new Float64Array(n).fill(NaN),
+            segment: new Uint16Array(n), segments: [''], extras: { ranked: relevant },
+          });
+          relevanceDone = true;
+        })());
+      }
+      for (const r of await Promise.allSettled(parts)) if (r.status === 'rejected') throw r.reason;
+    };
   }
 
   const api: EngineApi = {
-    async open(config, factory) {
+    async open(config, factory, listener) {
       if (store) throw new StateError('INVALID_OPTION', 'the engine is already open');
       await init();
       cfg = config;
+      onEvent = listener;
+      writes = new KeptWrites(config.writeRetry);
+      handedBack = [];
       latencies = new Float64Array(config.latencyWindow);
-      store = await openStore({ name: config.dbName, maxAgeMs: config.retentionMs, fold, ...(factory ? { factory } : {}) });
+      // Every store event goes to the monitor as plain data (no list of types to keep up to date).
+      storeOptions = {
+        name: config.dbName, maxAgeMs: config.retentionMs, fold, ...(factory ? { factory } : {}),
+        onEvent: (e) => emit(plainEvent(e) as EngineEvent),
+      };
+      store = await openStore(storeOptions);
       // Rebuild alert de-duplication and the baseline from what was persisted.
       const records = (await store.alerts()).filter((r) => r.model === config.model);
       const active = new Set<string>();
@@ -435,13 +524,13 @@ export function createEngine(): EngineApi {
     },
 
     async ingest(b: IngestBatch) {
-      const { c, s } = need();
+      const { c } = need();
       const batch: PredictionBatch = {
         model: c.model, version: b.version, id: b.id, timestamp: b.timestamp, prediction: b.prediction,
         score: b.score, latencyMs: b.latencyMs, segment: b.segment, segments: b.segments,
       };
       if (b.classScores || b.ranked) batch.extras = { ...(b.classScores ? { classScores: b.classScores } : {}), ...(b.ranked ? { ranked: b.ranked } : {}) };
-      const write = s.putPredictions(batch);
+      const write = keep({ kind: 'predictions', batch: b }, () => need().s.putPredictions(batch));
       // Live view: the batch's summaries merged into the all-time live ones.
       let bySeg = live.get(b.version);
       if (!bySeg) live.set(b.version, (bySeg = new Map()));
@@ -460,13 +549,22 @@ export function createEngine(): EngineApi {
       await write;
     },
 
-    ingestLabels(b: LabelIngest) {
-      return tracked(ingestLabels(b));
+    async ingestLabels(b: LabelIngest) {
+      need();
+      await keep({ kind: 'labels', batch: b }, labelWriter(b));
     },
 
     async flush() {
-      await Promise.allSettled([...inflight]);
-      await need().s.flush();
+      need();
+      await settle();
+      const failed = handedBack;
+      handedBack = [];
+      const first = failed[0]?.error;
+      if (failed.length === 1) throw first;
+      if (failed.length > 1) {
+        const rows = failed.reduce((n, f) => n + f.rows, 0);
+        throw new StoreError('WRITE_FAILED', `${failed.length} batches (${rows} rows) were not written; each was handed back in a 'write-failed' event (first: ${first!.message})`, { cause: first });
+      }
     },
 
 
@@ -595,17 +693,23 @@ export function createEngine(): EngineApi {
     },
 
     async close() {
+      // Batches waiting for a retry are handed back now, not dropped.
+      writes.stop();
+      await Promise.allSettled([...inflight]);
+      await reopening?.catch(() => undefined);
       const s = store;
       if (!s) return;
       const stopping = sync;
       sync = undefined;
       await stopping?.stop().catch(() => undefined);
       try {
-        await s.flush();
+        await settle();
       } finally {
         s.close();
         store = undefined;
         cfg = undefined;
+        storeOptions = undefined;
+        onEvent = undefined;
         live.clear();
       }
     },

@@ -4,7 +4,8 @@
 // transferred ArrayBuffers, so nothing here holds a function or a class.
 
 import type { RowColumns, Task } from '../columns/index.js';
-import type { PredictionExtras } from '../store/index.js';
+import type { ErrorCode } from '../errors.js';
+import type { PredictionExtras, StoreEvent } from '../store/index.js';
 import type {
   ClassificationResult,
   LatencyStats,
@@ -29,6 +30,51 @@ export interface LabelIngest {
   label: Float64Array;
   labeledAt: Float64Array;
   relevant?: { offsets: Uint32Array; items: Float64Array };
+}
+
+/** An error as plain data: structured clone (a Worker's postMessage) keeps neither an Error's class nor its `code`. */
+export interface ErrorInfo {
+  name: string;
+  /** The modelwatch code (StoreError, InputError, ...); absent for a platform error such as AbortError. */
+  code?: ErrorCode;
+  message: string;
+}
+
+/** A value as it crosses the worker boundary: every Error field becomes an ErrorInfo. */
+export type Plain<E> = { [K in keyof E]: E[K] extends Error ? ErrorInfo : E[K] };
+
+/**
+ * Every StoreEvent, as plain data. Derived from the store's union, so a new
+ * StoreEvent type crosses the boundary (and reaches monitor.on) unchanged.
+ */
+export type StoreEventInfo = StoreEvent extends infer E ? (E extends StoreEvent ? Plain<E> : never) : never;
+
+/**
+ * A batch the engine could not write, handed back after its retries (or at
+ * once, for an error no retry can fix): the rows themselves, with their ids,
+ * so the app can keep them elsewhere or resubmit them (Monitor.resubmit).
+ */
+export type WriteFailedEvent = {
+  type: 'write-failed';
+  /** Rows in the batch. */
+  rows: number;
+  /** Write attempts made. */
+  attempts: number;
+  /** The last failure. */
+  error: ErrorInfo;
+} & ({ kind: 'predictions'; batch: IngestBatch } | { kind: 'labels'; batch: LabelIngest });
+
+/** What the engine reports to the monitor, besides answers to calls. */
+export type EngineEvent = StoreEventInfo | WriteFailedEvent;
+
+/** How the engine retries a batch it could not write before handing it back. */
+export interface WriteRetry {
+  /** Attempts in all (1: no retry). */
+  attempts: number;
+  /** Wait before the first retry (ms); doubled for each further one. */
+  backoffMs: number;
+  /** Rows kept for retry at most; a batch that would exceed this is handed back at once. */
+  maxRows: number;
 }
 
 /** Relative change thresholds (fractions; the spec chapter's defaults). */
@@ -73,6 +119,8 @@ export interface EngineConfig {
   baseline?: Record<string, number>;
   /** Keep labels only if at least this old (ms) when computing reports. */
   minFeedbackDelayMs?: number;
+  /** Retries of failed batch writes. */
+  writeRetry: WriteRetry;
   /** Summaries of closed windows go to this endpoint (see worker/sync.ts); absent = no sync. */
   sync?: SyncConfig;
 }
@@ -242,11 +290,15 @@ export type EngineMode = 'worker' | 'in-thread';
 
 /** The engine's API: every method is callable through comlink. */
 export interface EngineApi {
-  open(config: EngineConfig, factory?: IDBFactory): Promise<{ alerts: Alert[] }>;
+  /** Opens the store; `onEvent` receives store events and batches handed back (a comlink proxy in worker mode). */
+  open(config: EngineConfig, factory?: IDBFactory, onEvent?: (event: EngineEvent) => void): Promise<{ alerts: Alert[] }>;
   reserveIdBlock(): Promise<number>;
   ingest(batch: IngestBatch): Promise<void>;
   ingestLabels(batch: LabelIngest): Promise<void>;
-  /** Resolves when everything ingested before it is durable. */
+  /**
+   * Resolves when everything ingested before it is durable; rejects with
+   * StoreError WRITE_FAILED when a batch since the last flush was handed back.
+   */
   flush(): Promise<void>;
   report(q: ReportQuery): Promise<Report>;
   series(q: ReportQuery & { periodMs: number }): Promise<SeriesPoint[]>;
