@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 
 /** Test files whose code under test reads the wall clock; see the audit in README.md (Test isolation). */
 export const CLOCK_SENSITIVE = {
-  node: ['test/node/monitor/fallback.test.ts'],
+  node: ['test/node/monitor/fallback.test.ts', 'test/node/monitor/windows.test.ts'],
   browser: [
     'test/browser/store/store.test.ts',
     'test/browser/monitor/sync.test.ts',
