@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { clockProjects } from './test/support/clock.js';
 
 // Browser tests run in a real headless Chromium. Debian's /usr/bin/chromium
 // is the default (CI installs it); MODELWATCH_CHROMIUM points elsewhere, and an
@@ -71,6 +72,15 @@ export default defineConfig({
           },
         },
       },
+      // The suites that read the wall clock, again at 23:30 and 23:59:58 UTC,
+      // at 00:00:01 UTC and across a DST change (test/support/clock.ts).
+      ...clockProjects((env) => ({
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        provider: playwright({ launchOptions: { ...(chromium ? { executablePath: chromium } : {}), args: browserArgs, env } }),
+        instances: [{ browser: 'chromium' }],
+      })),
     ],
   },
 });

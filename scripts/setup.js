@@ -1,10 +1,11 @@
 // Set-up that `npm test` and `npm run demo` do for themselves on a fresh
 // machine (npm runs this as their `pre` script): install npm dependencies if
 // missing, and for tests the system packages the suites use: Chromium for the
-// browser tests, Prometheus and its Pushgateway for the integration tests.
+// browser tests, Prometheus and its Pushgateway for the integration tests,
+// libfaketime for the clock-shifted runs.
 // Plain Node, no dependencies: it runs before node_modules exists.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const what = process.argv[2] ?? 'test';
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
@@ -27,6 +28,9 @@ if (what === 'test') {
   }
   if (!has('/usr/bin/prometheus')) wanted.push('prometheus');
   if (!has('/usr/bin/prometheus-pushgateway')) wanted.push('prometheus-pushgateway');
+  // libfaketime runs the clock-sensitive suites at set times (test/support/clock.ts).
+  const libs = has('/usr/lib') ? readdirSync('/usr/lib').map((d) => `/usr/lib/${d}/faketime/libfaketime.so.1`) : [];
+  if (![...libs, '/usr/lib/faketime/libfaketime.so.1'].some(has)) wanted.push('faketime');
   if (wanted.length > 0) {
     const root = process.getuid?.() === 0;
     if (!root || !has('/usr/bin/apt-get')) {

@@ -21,6 +21,7 @@ export interface Resolved {
   blockedTimeoutMs: number;
   fold: FoldFn | undefined;
   onEvent: ((e: StoreEvent) => void) | undefined;
+  now: () => number;
 }
 
 function positive(value: unknown, name: string, fallback: number): number {
@@ -45,6 +46,9 @@ export function resolve(o: StoreOptions): Resolved {
   if (o.fold !== undefined && typeof o.fold !== 'function') {
     throw new InputError('INVALID_OPTION', 'fold', 'expected a function (batch) => Promise<void> | void');
   }
+  if (o.now !== undefined && typeof o.now !== 'function') {
+    throw new InputError('INVALID_OPTION', 'now', 'expected a clock function () => ms since the epoch');
+  }
   return {
     name: o.name ?? 'modelwatch',
     factory: o.factory,
@@ -58,5 +62,6 @@ export function resolve(o: StoreOptions): Resolved {
     blockedTimeoutMs: positive(o.blockedTimeoutMs, 'blockedTimeoutMs', 10_000),
     fold: o.fold,
     onEvent: o.onEvent,
+    now: o.now ?? Date.now,
   };
 }

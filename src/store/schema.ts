@@ -191,8 +191,9 @@ export function boundsOf(
  * Creates or upgrades the stores. Runs inside the versionchange transaction;
  * data migrations only await IndexedDB requests of that transaction, which
  * keeps it alive until they finish (openDB resolves after it commits).
+ * `now` is the store's clock: it stamps the label chunks a migration writes.
  */
-export function upgrade(db: IDBPDatabase<StoreSchema>, oldVersion: number, tx: AnyTx): void {
+export function upgrade(db: IDBPDatabase<StoreSchema>, oldVersion: number, tx: AnyTx, now: () => number): void {
   // openDB reports a failed upgrade itself; idb's done promise would be an unhandled rejection.
   tx.done.catch(() => undefined);
   // Untyped view for stores that exist only in older versions.
@@ -215,7 +216,7 @@ export function upgrade(db: IDBPDatabase<StoreSchema>, oldVersion: number, tx: A
     db.createObjectStore('alerts', { keyPath: 'seq', autoIncrement: true }).createIndex('byTime', 'at');
     db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
     if (oldVersion >= 1) {
-      migrateV1(raw, tx).catch(() => {
+      migrateV1(raw, tx, now()).catch(() => {
         try {
           tx.abort();
         } catch {
@@ -229,7 +230,7 @@ export function upgrade(db: IDBPDatabase<StoreSchema>, oldVersion: number, tx: A
 }
 
 /** Version 1 to 2: catalog the chunks; turn per-id label records into label chunks. */
-async function migrateV1(raw: IDBPDatabase, tx: AnyTx): Promise<void> {
+async function migrateV1(raw: IDBPDatabase, tx: AnyTx, now: number): Promise<void> {
   const rtx = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
   const chunks = tx.objectStore('chunks');
   const index = tx.objectStore('chunkIndex');
@@ -252,7 +253,6 @@ async function migrateV1(raw: IDBPDatabase, tx: AnyTx): Promise<void> {
   // allocator, so these cannot collide with a writer's keys.
   let key = 0;
   let start = 0;
-  const now = Date.now();
   while (start < labels.length) {
     const block = Math.floor(labels[start]!.id / ID_BLOCK);
     let end = start + 1;

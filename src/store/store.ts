@@ -58,7 +58,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const opening = withFactory(o.factory, () =>
     openDB<StoreSchema>(o.name, SCHEMA_VERSION, {
-      upgrade: (d, oldVersion, _v, tx) => upgrade(d, oldVersion, tx),
+      upgrade: (d, oldVersion, _v, tx) => upgrade(d, oldVersion, tx, o.now),
       blocked: () => o.onEvent?.({ type: 'blocked' }),
       // Another tab wants a newer schema: let it through at once.
       blocking: () => {
@@ -267,7 +267,7 @@ export class Store {
    * Locks); rows are deleted only after `fold` resolved.
    */
   compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
-    const run = () => withCompactLock(this.c, () => compactNow(this.c, options.now ?? Date.now(), options.reason ?? 'retention'));
+    const run = () => withCompactLock(this.c, () => compactNow(this.c, options.now ?? this.c.o.now(), options.reason ?? 'retention'));
     const p = this.compaction.then(run, run);
     this.compaction = p.catch(() => undefined);
     return p;
@@ -279,7 +279,7 @@ export class Store {
    * 'orphan-labels' event. compact() runs this first.
    */
   reconcileLabels(options: { now?: number } = {}): Promise<{ orphans: number }> {
-    return withCompactLock(this.c, () => reconcileNow(this.c, options.now ?? Date.now()));
+    return withCompactLock(this.c, () => reconcileNow(this.c, options.now ?? this.c.o.now()));
   }
 
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */

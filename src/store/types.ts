@@ -130,4 +130,11 @@ export interface StoreOptions {
   fold?: FoldFn;
   /** Receives the store's events. */
   onEvent?: (event: StoreEvent) => void;
+  /**
+   * The store's clock in ms since the epoch (default Date.now): it stamps when
+   * label chunks were written and is the default `now` of compact() and
+   * reconcileLabels(). Inject one to control the pending period and retention
+   * exactly (tests, simulations, a server's own clock).
+   */
+  now?: () => number;
 }

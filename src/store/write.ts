@@ -24,7 +24,7 @@ export async function writeLabels(conn: Connection, chunks: LabelChunk[]): Promi
   const tx = conn.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', {
     durability: conn.o.durability,
   });
-  const now = Date.now();
+  const now = conn.o.now();
   for (const l of chunks) {
     void tx.objectStore('labelChunks').put(l);
     void tx.objectStore('labelIndex').put(labelBounds(l, now));

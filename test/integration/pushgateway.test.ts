@@ -2,24 +2,44 @@
 // Pushgateway; a real Prometheus scrapes it; PromQL must give the fleet's
 // totals exactly, the fleet's latency bucket counts exactly, and latency
 // quantiles within the encoder's stated bound of the exact quantiles.
+// Always with a stranger's data in the gateway binary's default persistence
+// file (12 devices another program pushed, as on the machine where this test
+// once counted 32 devices): the test's gateway must see only its own pushes.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPONENTIAL_SCALE, init, LATENCY_BUCKETS_S, MemoryOutbox, mergeAll, percentiles, SyncEngine } from '../../src/index.js';
 import type { Summary } from '../../src/index.js';
 import { countAtMost, deviceRows, deviceSummaries } from '../shared/sync/fixtures.js';
-import { promQuery, startServers } from './support/servers.js';
+import { defaultPersistenceFile, promQuery, startServers, withGateway } from './support/servers.js';
 import type { Servers } from './support/servers.js';
 
 const DEVICES = 20;
 const WINDOWS = 3;
+const STRANGERS = 12;
 let servers: Servers;
+let strangerDir: string;
 
 beforeAll(async () => {
   await init();
-  servers = await startServers();
+  // Another program's gateway state: 12 modelwatch devices it pushed earlier.
+  strangerDir = mkdtempSync(join(tmpdir(), 'modelwatch-stranger-'));
+  const stranger = await withGateway(strangerDir, async (base) => {
+    for (let d = 0; d < STRANGERS; d++) {
+      const engine = new SyncEngine(new MemoryOutbox(), { endpoint: base, format: 'prometheus', deviceId: `stranger-${d}`, events: null, locks: null });
+      const sums = deviceSummaries(100 + d, 0, 100);
+      await engine.add(sums);
+      expect(await engine.flush()).toMatchObject({ delivered: sums.length, pending: 0 });
+    }
+  });
+  expect(statSync(stranger).size).toBeGreaterThan(0);
+  servers = await startServers({ strangerInDefaultFile: stranger });
 }, 60_000);
 
 afterAll(async () => {
   await servers?.stop();
+  if (strangerDir) rmSync(strangerDir, { recursive: true, force: true });
 });
 
 /** Polls a query until it returns a single value equal to `want` (Prometheus scrapes every second). */
@@ -51,6 +71,15 @@ function classicQuantile(sorted: Float64Array, bounds: readonly number[], q: num
 }
 
 describe('Pushgateway + Prometheus, 20 devices', () => {
+  it('the gateway keeps its state in its own temp dir and starts empty, though the default file holds a stranger\'s data', async () => {
+    const status = (await (await fetch(`${servers.pushgateway}/api/v1/status`)).json()) as { data: { flags: Record<string, string> } };
+    expect(status.data.flags['persistence.file']).toBe(servers.persistenceFile);
+    expect(servers.persistenceFile.startsWith(tmpdir())).toBe(true);
+    expect(servers.persistenceFile).not.toBe(defaultPersistenceFile());
+    const groups = (await (await fetch(`${servers.pushgateway}/api/v1/metrics`)).json()) as { data: unknown[] };
+    expect(groups.data).toEqual([]);
+  });
+
   it('PromQL returns the fleet totals exactly and latency quantiles within the bounds', async () => {
     const all: Summary[] = [];
     const latencies: number[] = [];
@@ -90,6 +119,7 @@ describe('Pushgateway + Prometheus, 20 devices', () => {
     expect(pushes).toBe(DEVICES * WINDOWS);
 
     expect(await waitFor('count(count by (device) (modelwatch_predictions_total{job="modelwatch"}))', DEVICES)).toBe(DEVICES);
+    expect(await promQuery(servers.prometheus, 'modelwatch_predictions_total{device=~"stranger-.*"}')).toEqual([]);
     expect(await waitFor('sum(modelwatch_predictions_total)', predictions)).toBe(predictions);
     expect(await waitFor('sum(modelwatch_labeled_total)', labeled)).toBe(labeled);
     expect(await waitFor('sum(modelwatch_correct_total)', correct)).toBe(correct);

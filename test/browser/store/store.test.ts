@@ -117,6 +117,7 @@ describe('store round trips', () => {
     await expect(s.putLabels(labels([1], [NaN], [T0]))).rejects.toThrow(expect.objectContaining({ code: 'NON_FINITE' }));
     await expect(s.readLabeled({ model: 'm', from: 2, to: 1 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(openStore({ name: freshName('x'), maxAgeMs: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', argument: 'maxAgeMs' });
+    await expect(openStore({ name: freshName('x'), now: 5 as unknown as () => number })).rejects.toMatchObject({ code: 'INVALID_OPTION', argument: 'now' });
   });
 });
 
@@ -209,14 +210,19 @@ describe('labels, ranges and feedback delay', () => {
 
   it('holds labels of unknown ids as pending, joins them when the prediction comes, reports them after pendingLabelMs', async () => {
     const events: StoreEvent[] = [];
-    const s = await fresh('orphan', { pendingLabelMs: HOUR, onEvent: (e) => events.push(e) });
+    // The store's clock, not the machine's: the pending period is judged to the millisecond.
+    let clock = T0 + 100;
+    const s = await fresh('orphan', { pendingLabelMs: HOUR, onEvent: (e) => events.push(e), now: () => clock });
     await s.putLabels(labels([101, 102, 103], [1, 0, 1], [T0 + 10, T0 + 10, T0 + 10]));
     // 101 arrives later (another tab's late flush): it joins.
     await s.putPredictions(predictions([101], () => T0, rng(7)));
     expect((await s.readLabeled({ model: 'm', from: T0, to: T0 + 1 })).coverage.labeled).toBe(1);
-    // Before the pending period ends nothing is reported.
-    expect(await s.reconcileLabels({ now: Date.now() })).toEqual({ orphans: 0 });
-    const r = await s.reconcileLabels({ now: Date.now() + 2 * HOUR });
+    // Before the pending period ends nothing is reported: written at T0 + 100, due at T0 + 100 + HOUR.
+    expect(await s.reconcileLabels({ now: T0 + 99 + HOUR })).toEqual({ orphans: 0 });
+    clock = T0 + 99 + HOUR;
+    expect(await s.reconcileLabels()).toEqual({ orphans: 0 });
+    clock = T0 + 100 + HOUR;
+    const r = await s.reconcileLabels();
     expect(r.orphans).toBe(2);
     const e = events.find((x) => x.type === 'orphan-labels');
     expect(e && e.type === 'orphan-labels' && Array.from(e.ids)).toEqual([102, 103]);
@@ -228,26 +234,33 @@ describe('labels, ranges and feedback delay', () => {
 
 describe('retention and compaction', () => {
   it('folds rows older than maxAgeMs or beyond maxRows into summaries before deleting them', async () => {
-    const B = Math.floor(Date.now() / DAY) * DAY - 9 * DAY;
+    // Every timestamp the store compares comes from the test: rows, labels and
+    // the store's clock, which stamps when label chunks were written. (With
+    // the machine's clock, label chunks written in the hour before the test's
+    // `now` were not yet due for reconciliation, so none expired.)
+    const B = T0;
+    let clock = B;
     let store: Store | undefined;
     const { fold, folded } = countingFold(() => store!);
     const events: StoreEvent[] = [];
-    const s = await fresh('ret', { maxAgeMs: 2 * DAY, maxRows: 2000, fold, onEvent: (e) => events.push(e) });
+    const s = await fresh('ret', { maxAgeMs: 2 * DAY, maxRows: 2000, fold, onEvent: (e) => events.push(e), now: () => clock });
     store = s;
-    // Labels are stamped with the real clock when written: run the test in the near past.
     const r = rng(8);
     const alloc = await IdAllocator.create(() => s.reserveIdBlock());
     const now = B + 10 * DAY;
     const all: ReturnType<typeof rowsOf> = [];
-    // 10 batches of 300 rows, batch k at day k: days 0..7 are older than 2 days.
+    // 10 batches of 300 rows, batch k at day k, labeled an hour later: days 0..7 are older than 2 days.
     for (let k = 0; k < 10; k++) {
       const b = predictions(alloc.fill(new Float64Array(300)), (i) => B + k * DAY + i * 1000, r);
       all.push(...rowsOf(b));
       await s.putPredictions(b);
       const half = Array.from(b.id).filter((_, i) => i % 2 === 0);
+      clock = B + k * DAY + HOUR;
       await s.putLabels(labels(half, half.map((id) => id % 2), half.map(() => B + k * DAY + HOUR)));
     }
-    const res = await s.compact({ now });
+    // compact() without `now` runs at the store's clock.
+    clock = now;
+    const res = await s.compact();
     // Age rule: days 0..7 (t1 < now - 2 days) = 8 chunks; budget already met.
     expect(res.chunks).toBe(8);
     expect(res.rows).toBe(2400);
@@ -268,7 +281,7 @@ describe('retention and compaction', () => {
     // Old label chunks went too; the rest still join.
     expect((await s.readLabeled({ model: 'm', from: B, to: now })).coverage).toEqual({ predictions: 600, labeled: 300, eligible: 300 });
     // Row budget: with maxRows 2000 and 3000 rows, the oldest 1000+ go even when young.
-    const s2 = await fresh('budget', { maxRows: 1000, fold });
+    const s2 = await fresh('budget', { maxRows: 1000, fold, now: () => clock });
     store = s2;
     for (let k = 0; k < 5; k++) await s2.putPredictions(predictions(alloc.fill(new Float64Array(300)), () => now - k * 1000, r));
     expect(await s2.compact({ now })).toMatchObject({ chunks: 2, rows: 600 });

@@ -6,12 +6,11 @@
 // the outbox must survive a "page reload" (engines replaced mid-run).
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver, init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
 import type { Summary, SyncEvent } from '../../../src/index.js';
 import { deviceSummaries, rng } from '../../shared/sync/fixtures.js';
-import { freePort } from '../../integration/support/servers.js';
 
 const DEVICES = 10;
 const WINDOWS = 50; // x 2 segments = 100 summaries per device
@@ -90,10 +89,12 @@ describe('delivery under faults', () => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     });
-    const port = await freePort();
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-    url = `http://127.0.0.1:${port}/v1/summaries`;
-    refusedUrl = `http://127.0.0.1:${await freePort()}/v1/summaries`; // nothing listens there
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/summaries`;
+    // Port 0 cannot be listened on, so connecting is refused for sure; a port
+    // that was merely free when looked up may meanwhile belong to another
+    // program, which would then receive our summaries.
+    refusedUrl = 'http://127.0.0.1:0/v1/summaries';
     const fetchRandom = rng(7);
     const faultyFetch = ((u: string, init: RequestInit) => {
       // Connection refused for ~5% of attempts: a real ECONNREFUSED on loopback.
