@@ -1,0 +1,234 @@
+// The privacy floor of sync in Chromium, against the loopback receiver
+// (receiver.setup.ts): small windows are held and leave merged with the next
+// ones (every summary sent holds at least minRowsPerWindow predictions, none
+// is lost, held rows survive a restart), segments off the allow-list leave
+// as 'other', and a rotating device id starts fresh cumulative totals.
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { createMonitor, init, parseBatch } from '../../../src/index.js';
+import type { Monitor, MonitorOptions } from '../../../src/index.js';
+import { drop, freshName } from '../store/helpers.js';
+import type { Pushes, ReceiverState } from './receiver.setup.js';
+
+const base = inject('syncReceiver');
+if (!base) throw new Error("no loopback receiver: the browser project needs globalSetup: ['test/browser/monitor/receiver.setup.ts'] in vite.config.ts");
+const endpoint = `${base}/v1/summaries`;
+
+beforeAll(async () => {
+  await init();
+});
+
+async function state(): Promise<ReceiverState> {
+  return (await fetch(`${base}/ctl/state`)).json() as Promise<ReceiverState>;
+}
+
+async function until<T>(what: string, f: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** predictions per segment of one model at the receiver. */
+async function received(model: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of (await state()).series) if (s.model === model) out[s.segment] = (out[s.segment] ?? 0) + s.count;
+  return out;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('minRowsPerWindow holds small windows and merges them forward', () => {
+  it('every summary sent holds >= 20 predictions; sent + held = logged; the delay is measured', async () => {
+    // In-thread, so the page's fetch (wrapped here) is the engine's: every delivered summary is inspected.
+    const sent: { at: number; segment: string; count: number; start: number; end: number }[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const res = await realFetch(input, init);
+      if (String(input) === endpoint && res.ok && typeof init?.body === 'string') {
+        for (const e of parseBatch(init.body).entries) {
+          const s = e.summary!;
+          sent.push({ at: Date.now(), segment: s.segment, count: s.count, start: s.window.start, end: s.window.end });
+        }
+      }
+      return res;
+    }) as typeof fetch;
+    const dbName = freshName('privacy-floor');
+    const model = 'privacy-floor';
+    const W = 1000;
+    const logged: { segment: string; at: number }[] = [];
+    let m: Monitor | undefined;
+    try {
+      m = await createMonitor({
+        task: 'binary', model, dbName, worker: false, flushIntervalMs: 50,
+        sync: { endpoint, format: 'json', intervalMs: 100, windowMs: W, graceMs: 100, minRowsPerWindow: 20 },
+      });
+      // 100 predictions per window in '' and 5 in 'rare' (one every 200 ms), for 8 windows.
+      const t0 = Date.now();
+      for (let tick = 0; Date.now() - t0 < 8 * W; tick++) {
+        for (let i = 0; i < 10; i++) {
+          m.logPrediction(1, 0.9, 5);
+          logged.push({ segment: '', at: Date.now() });
+        }
+        if (tick % 2 === 0) {
+          m.logPrediction({ prediction: 0, score: 0.1, latencyMs: 5, segment: 'rare' });
+          logged.push({ segment: 'rare', at: Date.now() });
+        }
+        await sleep(100);
+      }
+      const stop = Date.now();
+      // Wait until every window that ended has closed and its summaries left (or are held).
+      const lastEnd = Math.floor(stop / W) * W;
+      await until('the last ended window to close', async () => Date.now() > lastEnd + W + 200 && (await m!.syncStatus()).outbox === 0);
+      const status = await m.syncStatus();
+      const rareLogged = logged.filter((r) => r.segment === 'rare').length;
+      const rareSent = sent.filter((s) => s.segment === 'rare');
+      const total = (seg: string): number => sent.filter((s) => s.segment === seg).reduce((a, s) => a + s.count, 0);
+      // The floor: no summary below 20 predictions left the device.
+      for (const s of sent) expect(s.count, `${s.segment} [${s.start}, ${s.end})`).toBeGreaterThanOrEqual(20);
+      expect(rareSent.length).toBeGreaterThan(0);
+      // Nothing lost: what left plus what is held is what was logged (all of it in closed windows).
+      const closed = (seg: string): number => logged.filter((r) => r.segment === seg && r.at < Math.floor(Date.now() / W) * W).length;
+      expect(total('rare') + (status.held ?? 0)).toBe(closed('rare'));
+      expect(total('')).toBe(closed(''));
+      expect(status.held).toBeLessThan(20);
+      // A held rare series spans the 4 windows it took to reach 20 rows (5 per window, the first and last windows partial).
+      for (const s of rareSent) expect(s.end - s.start).toBeGreaterThanOrEqual(3 * W);
+      expect(await received(model)).toEqual({ '': total(''), rare: total('rare') });
+
+      // The delay the floor adds: from a row's logging to the delivery that carried it.
+      const delay = (seg: string): number[] =>
+        logged
+          .filter((r) => r.segment === seg)
+          .map((r) => sent.find((s) => s.segment === seg && s.start <= r.at && r.at < s.end))
+          .map((s, i) => (s ? s.at - logged.filter((r) => r.segment === seg)[i]!.at : NaN))
+          .filter((d) => Number.isFinite(d));
+      const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+      const dFree = delay('');
+      const dHeld = delay('rare');
+      console.log(
+        `[privacy floor] windowMs ${W}, minRowsPerWindow 20: '' (100 rows/window) mean ${mean(dFree).toFixed(0)} ms, max ${Math.max(...dFree)} ms;` +
+          ` 'rare' (5 rows/window) mean ${mean(dHeld).toFixed(0)} ms, max ${Math.max(...dHeld)} ms; held at the end ${status.held} of ${rareLogged}`,
+      );
+      expect(mean(dHeld)).toBeGreaterThan(mean(dFree) + W); // held rows wait at least one more window
+    } finally {
+      globalThis.fetch = realFetch;
+      await m?.close();
+      await drop(dbName);
+    }
+  });
+
+  it('held rows survive a restart and leave merged with the next window (worker)', async () => {
+    const dbName = freshName('privacy-restart');
+    const model = 'privacy-restart';
+    const options: MonitorOptions = { task: 'binary', model, dbName, sync: { endpoint, format: 'json', intervalMs: 60_000, windowMs: 3_600_000, minRowsPerWindow: 20 } };
+    let m = await createMonitor(options);
+    for (let i = 0; i < 30; i++) m.logPrediction(1, 0.8, 4);
+    for (let i = 0; i < 8; i++) m.logPrediction({ prediction: 0, score: 0.2, latencyMs: 4, segment: 'small' });
+    // syncNow closes the open window early: '' (30) leaves, 'small' (8) is held.
+    const r1 = await m.syncNow();
+    expect(r1).toMatchObject({ enqueued: 1, pending: 0 });
+    expect((await m.syncStatus()).held).toBe(8);
+    expect(await received(model)).toEqual({ '': 30 });
+    await m.close();
+
+    m = await createMonitor(options);
+    expect((await m.syncStatus()).held).toBe(8);
+    for (let i = 0; i < 11; i++) m.logPrediction({ prediction: 0, score: 0.2, latencyMs: 4, segment: 'small' });
+    // 8 + 11 = 19: still below the floor.
+    await m.syncNow();
+    expect((await m.syncStatus()).held).toBe(19);
+    m.logPrediction({ prediction: 0, score: 0.2, latencyMs: 4, segment: 'small' });
+    const r3 = await m.syncNow();
+    expect(r3).toMatchObject({ enqueued: 1, pending: 0 });
+    expect((await m.syncStatus()).held).toBe(0);
+    expect(await received(model)).toEqual({ '': 30, small: 20 });
+    await m.close();
+    await drop(dbName);
+  });
+
+  it('a held series leaves at maxHoldMs even below the floor', async () => {
+    const dbName = freshName('privacy-hold');
+    const model = 'privacy-hold';
+    const m = await createMonitor({ task: 'binary', model, dbName, worker: false, flushIntervalMs: 50, sync: { endpoint, format: 'json', intervalMs: 100, windowMs: 300, graceMs: 100, minRowsPerWindow: 1000, maxHoldMs: 900 } });
+    for (let i = 0; i < 5; i++) m.logPrediction(1, 0.7, 3);
+    await until('the 5 rows to leave after about 900 ms', async () => (await received(model))[''] === 5, 10_000);
+    expect((await m.syncStatus()).held).toBe(0);
+    await m.close();
+    await drop(dbName);
+  });
+});
+
+describe('segmentAllowList', () => {
+  it.each([true, false])('segments off the list leave merged as "other" (worker: %s)', async (worker) => {
+    const dbName = freshName('privacy-allow');
+    const model = `privacy-allow-${worker}`;
+    const m = await createMonitor({ task: 'binary', model, dbName, worker, sync: { endpoint, format: 'json', intervalMs: 60_000, windowMs: 3_600_000, minRowsPerWindow: 1, segmentAllowList: ['mobile'] } });
+    const counts: Record<string, number> = { '': 7, mobile: 5, 'user-1234': 3, 'user-98': 4, other: 2 };
+    for (const [segment, n] of Object.entries(counts)) for (let i = 0; i < n; i++) m.logPrediction({ prediction: 1, score: 0.6, latencyMs: 2, segment });
+    await m.syncNow();
+    expect(await received(model)).toEqual({ '': 7, mobile: 5, other: 9 });
+    await m.close();
+    await drop(dbName);
+  });
+
+  it('bad privacy options fail at creation, naming the option', async () => {
+    const opts = (sync: Record<string, unknown>): MonitorOptions => ({ task: 'binary', model: 'm', dbName: freshName('privacy-opts'), sync: { endpoint, format: 'json', ...sync } } as MonitorOptions);
+    await expect(createMonitor(opts({ minRowsPerWindow: 0 }))).rejects.toMatchObject({ name: 'InputError', code: 'INVALID_OPTION', argument: 'sync.minRowsPerWindow' });
+    await expect(createMonitor(opts({ maxHoldMs: Infinity }))).rejects.toMatchObject({ code: 'INVALID_OPTION', argument: 'sync.maxHoldMs' });
+    await expect(createMonitor(opts({ windowMs: 60_000, maxHoldMs: 1000 }))).rejects.toMatchObject({ argument: 'sync.maxHoldMs' });
+    await expect(createMonitor(opts({ segmentAllowList: 'mobile' }))).rejects.toMatchObject({ argument: 'sync.segmentAllowList' });
+    await expect(createMonitor(opts({ deviceId: 'fixed', rotateDeviceIdMs: 7_200_000 }))).rejects.toMatchObject({ argument: 'sync.rotateDeviceIdMs' });
+    await expect(createMonitor(opts({ windowMs: 60_000, rotateDeviceIdMs: 1000 }))).rejects.toMatchObject({ argument: 'sync.rotateDeviceIdMs' });
+  });
+});
+
+describe('rotateDeviceIdMs', () => {
+  /** predictions_total per device path and segment of one model in the Pushgateway stand-in. */
+  async function pushedTotals(model: string): Promise<Map<string, number>> {
+    const pushes = (await (await fetch(`${base}/ctl/pushes`)).json()) as Pushes;
+    const out = new Map<string, number>();
+    for (const [path, p] of Object.entries(pushes)) {
+      for (const m of p.last.matchAll(/^modelwatch_predictions_total\{([^}]*)\} (\S+)$/gm)) {
+        if (!m[1]!.includes(`model="${model}"`)) continue;
+        out.set(path, (out.get(path) ?? 0) + Number(m[2]));
+      }
+    }
+    return out;
+  }
+
+  it('a new id starts fresh cumulative totals: summed over ids, the pushes count every prediction once (worker)', async () => {
+    const dbName = freshName('privacy-rotate');
+    const model = `privacy-rotate-${Math.random().toString(36).slice(2)}`;
+    const W = 400;
+    const m = await createMonitor({
+      task: 'binary', model, dbName, flushIntervalMs: 50,
+      sync: { endpoint: base, format: 'prometheus', intervalMs: 100, windowMs: W, graceMs: 100, minRowsPerWindow: 1, rotateDeviceIdMs: W },
+    });
+    const ids = new Set<string>([(await m.syncStatus()).deviceId!]);
+    let logged = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 6 * W) {
+      for (let i = 0; i < 5; i++) m.logPrediction(1, 0.9, 3);
+      logged += 5;
+      await sleep(50);
+      ids.add((await m.syncStatus()).deviceId!);
+    }
+    const lastEnd = Math.floor(Date.now() / W) * W + W;
+    await until('every window pushed', async () => {
+      ids.add((await m.syncStatus()).deviceId!);
+      const totals = await pushedTotals(model);
+      return Date.now() > lastEnd + 200 && (await m.syncStatus()).outbox === 0 && [...totals.values()].reduce((a, b) => a + b, 0) === logged;
+    });
+    const totals = await pushedTotals(model);
+    expect(ids.size).toBeGreaterThanOrEqual(2);
+    expect(totals.size).toBeGreaterThanOrEqual(2); // one Pushgateway group per id
+    // Each id's group holds only its own windows: summed over ids, every prediction counts once.
+    expect([...totals.values()].reduce((a, b) => a + b, 0)).toBe(logged);
+    for (const path of totals.keys()) expect([...ids].some((id) => path.endsWith(`/device/${id}`))).toBe(true);
+    await m.close();
+    await drop(dbName);
+  });
+});
