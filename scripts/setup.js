@@ -1,7 +1,8 @@
 // Set-up that `npm test` and `npm run demo` do for themselves on a fresh
 // machine (npm runs this as their `pre` script): install npm dependencies if
 // missing, and for tests the system packages the suites use: Chromium for the
-// browser tests, Prometheus and its Pushgateway for the integration tests.
+// browser tests, Prometheus and its Pushgateway for the integration tests,
+// promtool for the checks of the fleet's Prometheus rules.
 // Plain Node, no dependencies: it runs before node_modules exists.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,7 +26,8 @@ if (what === 'test') {
     }
     wanted.push('chromium');
   }
-  if (!has('/usr/bin/prometheus')) wanted.push('prometheus');
+  // Debian's prometheus package also ships promtool (test/node/ops/rules.test.ts).
+  if (!has('/usr/bin/prometheus') || !has('/usr/bin/promtool')) wanted.push('prometheus');
   if (!has('/usr/bin/prometheus-pushgateway')) wanted.push('prometheus-pushgateway');
   if (wanted.length > 0) {
     const root = process.getuid?.() === 0;

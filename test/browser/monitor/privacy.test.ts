@@ -2,10 +2,13 @@
 // (receiver.setup.ts): small windows are held and leave merged with the next
 // ones (every summary sent holds at least minRowsPerWindow predictions, none
 // is lost, held rows survive a restart), segments off the allow-list leave
-// as 'other', and a rotating device id starts fresh cumulative totals.
+// as 'other', a crash right after a close keeps what it held, and a
+// rotating device id starts fresh cumulative totals.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMonitor, init, parseBatch } from '../../../src/index.js';
-import type { Monitor, MonitorOptions } from '../../../src/index.js';
+import { createMonitor, init, openStore, parseBatch, summarize } from '../../../src/index.js';
+import type { Monitor, MonitorOptions, OutboxCommit, PredictionBatch, Store, Summary } from '../../../src/index.js';
+import { startSync } from '../../../src/worker/sync.js';
+import type { SyncConfig } from '../../../src/worker/protocol.js';
 import { drop, freshName } from '../store/helpers.js';
 import type { Pushes, ReceiverState } from './receiver.setup.js';
 
@@ -249,6 +252,68 @@ describe('rotateDeviceIdMs', () => {
     expect([...totals.values()].reduce((a, b) => a + b, 0)).toBe(logged);
     for (const path of totals.keys()) expect([...ids].some((id) => path.endsWith(`/device/${id}`))).toBe(true);
     await m.close();
+    await drop(dbName);
+  });
+});
+
+describe('a crash right after a close that held a window', () => {
+  /** One window spans the whole test: the first cursor (the open window's start) lies before every row. */
+  const W = 1e12;
+  function batch(model: string, first: number, at: number, segments: string[]): PredictionBatch {
+    const n = segments.length;
+    const names = [...new Set(['', ...segments])];
+    return {
+      model, version: 'v1', segments: names,
+      id: Float64Array.from({ length: n }, (_, i) => first + i),
+      timestamp: new Float64Array(n).fill(at),
+      prediction: new Float64Array(n).fill(1), score: new Float64Array(n).fill(0.8), latencyMs: new Float64Array(n).fill(4),
+      segment: Uint16Array.from(segments, (s) => names.indexOf(s)),
+    };
+  }
+  function summariesOf(store: Store, model: string) {
+    return async (from: number, to: number): Promise<Summary[]> => {
+      const chunks = await store.readChunks({ model, from, to });
+      return chunks.flatMap((predictions) => summarize({ task: 'binary', predictions, window: { start: from, end: to } }));
+    };
+  }
+
+  it('the held rows, the rows that left and the cursor commit together; the restart goes on from them', async () => {
+    const dbName = freshName('privacy-crash');
+    const model = `privacy-crash-${Math.random().toString(36).slice(2)}`;
+    const config = (online: boolean): SyncConfig => ({
+      endpoint, format: 'json', deviceId: `${model}-device`, headers: {}, intervalMs: 600_000, windowMs: W, graceMs: 60_000, online,
+      backoffBaseMs: 600_000, minRowsPerWindow: 20, maxHoldMs: 10 * W,
+    });
+    const now = Date.now();
+    const upTo = now + 1;
+
+    // Session 1, offline: the close queues '' (30 rows), holds 'small' (8), and the page dies right after that commit.
+    const s1 = await openStore({ name: dbName });
+    await s1.putPredictions(batch(model, 1, now - 10, [...Array<string>(30).fill(''), ...Array<string>(8).fill('small')]));
+    const b1 = await startSync(s1, { dbName, model }, config(false), summariesOf(s1, model));
+    const commit = s1.commitOutbox.bind(s1);
+    s1.commitOutbox = async (c: OutboxCommit) => {
+      const seqs = await commit(c);
+      if (c.meta && Object.keys(c.meta).some((k) => k.includes('syncHeld'))) s1.close();
+      return seqs;
+    };
+    await b1.close(upTo).catch(() => undefined);
+    await b1.stop();
+    expect(s1.isClosed).toBe(true);
+
+    // Session 2, online: '' is in the outbox once, 'small' is held, the window is not closed again.
+    const s2 = await openStore({ name: dbName });
+    const b2 = await startSync(s2, { dbName, model }, config(true), summariesOf(s2, model));
+    expect(b2.status().held).toBe(8);
+    expect(await b2.syncNow(upTo)).toMatchObject({ enqueued: 0, delivered: 1, pending: 0 });
+    expect(await received(model)).toEqual({ '': 30 });
+    // 12 more 'small' rows: 8 + 12 reach the floor and leave as one summary.
+    await s2.putPredictions(batch(model, 100, upTo + 5, Array<string>(12).fill('small')));
+    expect(await b2.syncNow(upTo + 10)).toMatchObject({ enqueued: 1, delivered: 1, pending: 0 });
+    expect(b2.status().held).toBe(0);
+    expect(await received(model)).toEqual({ '': 30, small: 20 });
+    await b2.stop();
+    s2.close();
     await drop(dbName);
   });
 });
