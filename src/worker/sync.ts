@@ -52,6 +52,8 @@ import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './prot
 const cursorMeta = (model: string): string => JSON.stringify(['syncCursor', model]);
 /** Store meta key of the series held by the privacy floor of a model. */
 const heldMeta = (model: string): string => JSON.stringify(['syncHeld', model]);
+/** Store meta key of the device id and epoch a model's outbox uses (set by rotation). */
+const deviceMeta = (model: string): string => JSON.stringify(['syncDevice', model]);
 /** Store meta key of the device id (one per database). */
 const DEVICE_META = 'deviceId';
 /** Store meta keys of when the device id was created (ms) and how many rotations preceded it. */
@@ -182,7 +184,24 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       events,
       onEvent,
     });
-  let epoch = sc.rotateDeviceIdMs !== undefined ? ((await store.getMeta(DEVICE_EPOCH_META)) as number | undefined) ?? 0 : 0;
+  // The id and epoch this model's outbox uses, kept per model from its first
+  // start: another model's sync may rotate the database's id while this
+  // outbox still holds summaries of the old one (this one adopts the new id
+  // at its own next close with an empty outbox, if it rotates at all). Read
+  // whether or not rotation is on now, so turning it off does not strand an
+  // outbox under an epoch's name.
+  const ownKey = deviceMeta(c.model);
+  let epoch = 0;
+  if (sc.deviceId === undefined) {
+    const own = (await store.getMeta(ownKey)) as { id?: unknown; epoch?: unknown } | undefined;
+    if (own && typeof own.id === 'string' && typeof own.epoch === 'number') {
+      device = own.id;
+      epoch = own.epoch;
+    } else {
+      epoch = ((await store.getMeta(DEVICE_EPOCH_META)) as number | undefined) ?? 0;
+      await store.setMeta(ownKey, { id: device, epoch });
+    }
+  }
   let engine = makeEngine(device, epoch);
 
   const W = sc.windowMs;
@@ -230,10 +249,10 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
         await store.setMeta(DEVICE_SINCE_META, now);
         return undefined;
       }
-      if (id !== device) return typeof id === 'string' ? { id, epoch: e, meta: {} } : undefined;
+      if (id !== device) return typeof id === 'string' ? { id, epoch: e, meta: { [ownKey]: { id, epoch: e } } } : undefined;
       if (now - since < every) return undefined;
       const fresh = randomId();
-      return { id: fresh, epoch: e + 1, meta: { [DEVICE_META]: fresh, [DEVICE_SINCE_META]: now, [DEVICE_EPOCH_META]: e + 1 } };
+      return { id: fresh, epoch: e + 1, meta: { [DEVICE_META]: fresh, [DEVICE_SINCE_META]: now, [DEVICE_EPOCH_META]: e + 1, [ownKey]: { id: fresh, epoch: e + 1 } } };
     });
     if (!next) return;
     // The old engine stops before its records go: its last state was delivered (its outbox is empty).
