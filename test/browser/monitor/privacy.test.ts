@@ -256,6 +256,41 @@ describe('rotateDeviceIdMs', () => {
   });
 });
 
+describe('rotateDeviceIdMs with two models on one database', () => {
+  it('both adopt the rotated ids and deliver every prediction once (worker and in-thread)', async () => {
+    const dbName = freshName('privacy-rotate-two');
+    const W = 300;
+    const models = [`rot-a-${Math.random().toString(36).slice(2)}`, `rot-b-${Math.random().toString(36).slice(2)}`];
+    const monitors = await Promise.all(
+      models.map((model, i) =>
+        createMonitor({ task: 'binary', model, dbName, worker: i === 0, flushIntervalMs: 50, sync: { endpoint, format: 'json', intervalMs: 100, windowMs: W, graceMs: 100, minRowsPerWindow: 1, rotateDeviceIdMs: W } }),
+      ),
+    );
+    const ids = models.map(() => new Set<string>());
+    const logged = models.map(() => 0);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 6 * W) {
+      for (const [i, m] of monitors.entries()) {
+        for (let k = 0; k < 3 + i; k++) m.logPrediction(1, 0.9, 3);
+        logged[i]! += 3 + i;
+        ids[i]!.add((await m.syncStatus()).deviceId!);
+      }
+      await sleep(50);
+    }
+    const lastEnd = Math.floor(Date.now() / W) * W + W;
+    for (const [i, m] of monitors.entries()) {
+      await until(`every window of ${models[i]}`, async () => {
+        ids[i]!.add((await m.syncStatus()).deviceId!);
+        return Date.now() > lastEnd + 200 && (await m.syncStatus()).outbox === 0 && (await received(models[i]!))[''] === logged[i];
+      });
+    }
+    for (const set of ids) expect(set.size).toBeGreaterThanOrEqual(2);
+    for (const [i, model] of models.entries()) expect(await received(model)).toEqual({ '': logged[i] });
+    for (const m of monitors) await m.close();
+    await drop(dbName);
+  });
+});
+
 describe('a crash right after a close that held a window', () => {
   /** One window spans the whole test: the first cursor (the open window's start) lies before every row. */
   const W = 1e12;
