@@ -120,6 +120,29 @@ function regressionSummaries(device: number, w: number, n: number): Summary[] {
   });
 }
 
+/** Summaries of a 3-class device: the label is the prediction 70 % of the time, else a random class. */
+function multiclassSummaries(device: number, w: number, n: number): Summary[] {
+  const r = rng(9000 + 100 * device + w);
+  const start = 1_700_000_000_000 + w * 60_000;
+  const prediction = new Float64Array(n);
+  const label = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    prediction[i] = Math.floor(3 * r() * r() * 1.3) % 3; // classes of unequal frequency
+    label[i] = r() < 0.15 ? NaN : r() < 0.7 ? prediction[i]! : Math.floor(3 * r());
+  }
+  return summarize({
+    task: 'multiclass',
+    predictions: {
+      model: 'species', version: 'v3', segments: [''],
+      id: Float64Array.from({ length: n }, (_, i) => device * 1e6 + w * 1e3 + i),
+      timestamp: Float64Array.from({ length: n }, (_, i) => start + i),
+      prediction, score: new Float64Array(n).fill(NaN), latencyMs: new Float64Array(n).fill(8), segment: new Uint16Array(n),
+    },
+    labels: label,
+    window: { start, end: start + 60_000 },
+  });
+}
+
 /** Per series key (model, version, segment), the merge of a list of summaries. */
 function bySeries(list: readonly Summary[]): Summary[] {
   const m = new Map<string, Summary[]>();
@@ -146,8 +169,8 @@ describe('rules on series from encodePrometheus', () => {
       }
     };
     for (const d of devices) {
-      const w0 = [...deviceSummaries(d, 0, 300 + 50 * d), ...regressionSummaries(d, 0, 200)];
-      const w1 = [...deviceSummaries(d, 1, 400 + 70 * d), ...regressionSummaries(d, 1, 250 + 10 * d)];
+      const w0 = [...deviceSummaries(d, 0, 300 + 50 * d), ...regressionSummaries(d, 0, 200), ...multiclassSummaries(d, 0, 150)];
+      const w1 = [...deviceSummaries(d, 1, 400 + 70 * d), ...regressionSummaries(d, 1, 250 + 10 * d), ...multiclassSummaries(d, 1, 300 + 40 * d)];
       window1.push(...w1);
       latency1.push(...deviceRows(d, 1, 400 + 70 * d).latencyMs);
       const labels = { job: 'modelwatch', instance: 'pushgateway:9091', device: `d${d}` };
@@ -160,13 +183,15 @@ describe('rules on series from encodePrometheus', () => {
     const churn = summaryMetrics(mergeAll(window1.filter((s) => s.model === 'churn').map((s) => ({ ...s, segment: '' }))));
     const price = summaryMetrics(mergeAll(window1.filter((s) => s.model === 'price')));
     const c = churn.classificationMetrics!;
+    const k = summaryMetrics(mergeAll(window1.filter((s) => s.model === 'species'))).classificationMetrics!;
     const r = price.regressionMetrics!;
     expect(c.precision).not.toBeCloseTo(c.recall, 6); // distinct numbers, so a swapped formula shows
+    expect(k.precision).not.toBeCloseTo(k.f1Score, 6);
     const within = (expr: string, want: number, tol: number): string =>
       `      - expr: 'abs(${expr} - ${want}) <= bool ${tol}'\n        eval_time: 61m\n        exp_samples:\n          - labels: '${labelsOf(expr)}'\n            value: 1`;
     function labelsOf(expr: string): string {
       const model = /model="([^"]+)"/.exec(expr)![1]!;
-      return `{job="modelwatch",model="${model}",version="${model === 'churn' ? 'v1' : 'v2'}"}`;
+      return `{job="modelwatch",model="${model}",version="${{ churn: 'v1', price: 'v2', species: 'v3' }[model]}"}`;
     }
     const exact = 1e-12;
     const sorted = Float64Array.from(latency1, (v) => v / 1000).sort();
@@ -178,6 +203,11 @@ describe('rules on series from encodePrometheus', () => {
       within('model_version:modelwatch_f1_score:ratio1h{model="churn"}', c.f1Score, exact),
       within('model_version:modelwatch_label_coverage:ratio1h{model="churn"}', churn.coverage, exact),
       within('model_version:modelwatch_predictions:increase1h{model="churn"}', churn.count, 1e-9),
+      // Multiclass: support-weighted over 3 classes of unequal frequency.
+      within('model_version:modelwatch_accuracy:ratio1h{model="species"}', k.accuracy, exact),
+      within('model_version:modelwatch_precision:ratio1h{model="species"}', k.precision, exact),
+      within('model_version:modelwatch_recall:ratio1h{model="species"}', k.recall, exact),
+      within('model_version:modelwatch_f1_score:ratio1h{model="species"}', k.f1Score, exact),
       within('model_version:modelwatch_mape:ratio1h{model="price"}', r.mape, 1e-9),
       within('model_version:modelwatch_r2_score:ratio1h{model="price"}', r.r2Score, 1e-9),
       // histogram_quantile on exact counts: within a relative 2.2 % (scale 5) of the order statistic.
