@@ -304,7 +304,7 @@ export function encodePrometheus(summaries: readonly Summary[], options: Prometh
       sample('squared_error_total', 'counter', 'Sum of squared errors (y - prediction)² of labeled rows.', labels, r.sumE2);
       sample('abs_pct_error_total', 'counter', 'Sum of |y - prediction| / max(|y|, eps) of labeled rows (MAPE = 100 * this / labeled).', labels, r.sumApe);
       sample('label_squared_total', 'counter', 'Sum of y² of labeled rows.', labels, r.sumY2);
-      sample('label_sum', 'gauge', 'Sum of y of labeled rows since the series began (may fall; use delta()).', labels, r.sumY);
+      sample('labels_summed', 'gauge', 'Sum of y of labeled rows since the series began (may fall; use delta()).', labels, r.sumY);
     }
     const lat = latencyBounds(s, grid);
     histogram('latency_seconds', 'Model call latency in seconds.', labels, lat.bounds, lat.total, s.latency.sum / 1000);

@@ -9,13 +9,11 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePrometheus, init, mergeAll, summarize, summaryMetrics } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 import { deviceRows, deviceSummaries, rng } from '../../shared/sync/fixtures.js';
 
-const run = promisify(execFile);
 const PROMTOOL = process.env.MODELWATCH_PROMTOOL ?? '/usr/bin/promtool';
 const OPS = join(import.meta.dirname, '../../../scripts/ops');
 const RULES = join(OPS, 'modelwatch.rules.yml');
@@ -34,15 +32,19 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** Runs promtool; resolves with its output and exit code instead of throwing. */
+/** Runs promtool (with `stdin` as its input, if given); resolves with its output and exit code instead of throwing. */
 async function promtool(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(PROMTOOL, args, { maxBuffer: 16 << 20 });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
-  }
+  return promtoolWith(undefined, ...args);
+}
+
+function promtoolWith(stdin: string | undefined, ...args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(PROMTOOL, args, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
+      resolve({ code, out: `${stdout}${stderr}` });
+    });
+    child.stdin?.end(stdin ?? '');
+  });
 }
 
 /** Record names of a rules file (its `record:` lines). */
@@ -73,6 +75,18 @@ describe('Prometheus rules (promtool)', () => {
     const r = await promtool('test', 'rules', join(tmp, 'modelwatch.rules.test.yml'));
     expect(r.code).not.toBe(0);
     expect(r.out).toContain('metric="precision"');
+  });
+});
+
+describe('the synced series (promtool check metrics)', () => {
+  it("the encoder's exposition of binary, 3-class and regression models passes promtool's lint", async () => {
+    const text = encodePrometheus([...deviceSummaries(1, 0, 300), ...multiclassSummaries(1, 0, 200), ...regressionSummaries(1, 0, 100)], { labels: { device: 'd1' } });
+    const r = await promtoolWith(text, 'check', 'metrics');
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    // The lint is live: a gauge with a histogram's suffix fails it.
+    const bad = await promtoolWith('# HELP x_sum y\n# TYPE x_sum gauge\nx_sum 1\n', 'check', 'metrics');
+    expect(bad.code).not.toBe(0);
   });
 });
 
