@@ -2,7 +2,8 @@
 // machine (npm runs this as their `pre` script): install npm dependencies if
 // missing, and for tests the system packages the suites use: Chromium for the
 // browser tests, Prometheus and its Pushgateway for the integration tests,
-// libfaketime for the clock-shifted runs.
+// libfaketime for the clock-shifted runs, promtool for the checks of the
+// fleet's Prometheus rules.
 // Plain Node, no dependencies: it runs before node_modules exists.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -26,7 +27,8 @@ if (what === 'test') {
     }
     wanted.push('chromium');
   }
-  if (!has('/usr/bin/prometheus')) wanted.push('prometheus');
+  // Debian's prometheus package also ships promtool (test/node/ops/rules.test.ts).
+  if (!has('/usr/bin/prometheus') || !has('/usr/bin/promtool')) wanted.push('prometheus');
   if (!has('/usr/bin/prometheus-pushgateway')) wanted.push('prometheus-pushgateway');
   // libfaketime runs the clock-sensitive suites at set times (test/support/clock.ts).
   const libs = has('/usr/lib') ? readdirSync('/usr/lib').map((d) => `/usr/lib/${d}/faketime/libfaketime.so.1`) : [];

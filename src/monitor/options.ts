@@ -4,7 +4,8 @@
 import type { Task } from '../columns/index.js';
 import { InputError } from '../errors.js';
 import { checkEndpoint } from '../sync/index.js';
-import type { SyncFormat, SyncOptions, SyncTuning } from '../sync/index.js';
+import { DEFAULT_MAX_HOLD_MS, DEFAULT_MIN_ROWS_PER_WINDOW } from '../sync/index.js';
+import type { SyncFormat, SyncOptions, SyncPrivacyOptions, SyncTuning } from '../sync/index.js';
 import type { DegradationThresholds, EngineConfig, MetricValues, StatusRule, SyncConfig, WriteRetry } from '../worker/protocol.js';
 import { resolveStatusRules, resolveThresholds } from './degradation.js';
 
@@ -16,7 +17,7 @@ const FORMATS: readonly SyncFormat[] = ['otlp', 'prometheus', 'json'];
  * Sync of closed-window summaries (see src/worker/sync.ts for when a window
  * closes and what happens to labels that arrive after it closed).
  */
-export interface MonitorSyncOptions extends Pick<SyncOptions, 'endpoint' | 'format' | 'headers' | 'intervalMs'>, SyncTuning {
+export interface MonitorSyncOptions extends Pick<SyncOptions, 'endpoint' | 'format' | 'headers' | 'intervalMs'>, SyncTuning, SyncPrivacyOptions {
   /** Stable id of this device (default: a random id created once and kept in the database). */
   deviceId?: string;
   /** Length of a summary window in ms, aligned to multiples of it since the epoch (default 1 hour). */
@@ -154,6 +155,7 @@ function resolveSync(o: MonitorSyncOptions, flushIntervalMs: number): SyncConfig
     graceMs,
     online: o.online ?? true,
   };
+  resolvePrivacy(o, windowMs, out);
   if (o.deviceId !== undefined) out.deviceId = o.deviceId;
   if (o.name !== undefined) out.name = o.name;
   if (o.job !== undefined) out.job = o.job;
@@ -169,6 +171,23 @@ function resolveWriteRetry(o: MonitorOptions['writeRetry'], batchSize: number): 
     backoffMs: num(o?.backoffMs, 'writeRetry.backoffMs', 200, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0'),
     maxRows: num(o?.maxRows, 'writeRetry.maxRows', 16 * batchSize, (v) => Number.isInteger(v) && v >= 0, 'an integer number of rows >= 0'),
   };
+}
+
+/** The privacy floor's options (see src/sync/privacy.ts), into `out`. */
+function resolvePrivacy(o: MonitorSyncOptions, windowMs: number, out: SyncConfig): void {
+  out.minRowsPerWindow = num(o.minRowsPerWindow, 'sync.minRowsPerWindow', DEFAULT_MIN_ROWS_PER_WINDOW, positiveInt, 'a positive integer (1 turns the floor off)');
+  out.maxHoldMs = num(o.maxHoldMs, 'sync.maxHoldMs', Math.max(DEFAULT_MAX_HOLD_MS, windowMs), (v) => Number.isFinite(v) && v >= windowMs, `a finite number of ms >= windowMs (${windowMs}): a held window must be able to merge with the next, and must leave`);
+  if (o.segmentAllowList !== undefined) {
+    const list: unknown = o.segmentAllowList;
+    if (!Array.isArray(list) || list.some((v) => typeof v !== 'string' || v.length > 256)) {
+      throw new InputError('INVALID_OPTION', 'sync.segmentAllowList', 'expected an array of segment names (strings of at most 256 characters).');
+    }
+    out.segmentAllowList = [...(list as string[])];
+  }
+  if (o.rotateDeviceIdMs !== undefined) {
+    if (o.deviceId !== undefined) throw new InputError('INVALID_OPTION', 'sync.rotateDeviceIdMs', 'cannot rotate a deviceId the app gave; drop one of sync.deviceId and sync.rotateDeviceIdMs.');
+    out.rotateDeviceIdMs = num(o.rotateDeviceIdMs, 'sync.rotateDeviceIdMs', 0, (v) => Number.isFinite(v) && v >= windowMs, `a number of ms >= windowMs (${windowMs})`);
+  }
 }
 
 /** Validates options and fills in defaults; throws InputError INVALID_OPTION naming the option. */

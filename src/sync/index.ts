@@ -21,3 +21,5 @@ export type { Batch, BatchEntry } from './json.js';
 export { createReceiver } from './receiver.js';
 export type { Receiver, ReceiverOptions, IngestResult } from './receiver.js';
 export type * from './types.js';
+// The floor's functions stay internal (src/worker/sync.ts imports them); its defaults are public.
+export { DEFAULT_MIN_ROWS_PER_WINDOW, DEFAULT_MAX_HOLD_MS, OTHER_SEGMENT } from './privacy.js';

@@ -277,6 +277,34 @@ export function encodePrometheus(summaries: readonly Summary[], options: Prometh
       let correct = 0;
       for (let i = 0; i < k; i++) correct += s.confusion.cells[i * k + i]!;
       sample('correct_total', 'counter', 'Labeled predictions equal to their label (fleet accuracy = sum(correct) / sum(labeled)).', labels, correct);
+      // Per-class counts of the confusion matrix (rows true, columns predicted):
+      // PromQL cannot match a series' label against another of its labels, so
+      // the diagonal is written apart; fleet precision, recall and F1 are
+      // ratios of their sums (scripts/ops/modelwatch.rules.yml).
+      s.confusion.classes.forEach((cls, i) => {
+        let tp = 0, fp = 0, fn = 0;
+        for (let j = 0; j < k; j++) {
+          if (j === i) tp = s.confusion!.cells[i * k + i]!;
+          else {
+            fp += s.confusion!.cells[j * k + i]!;
+            fn += s.confusion!.cells[i * k + j]!;
+          }
+        }
+        const cl = { ...labels, class: String(cls) };
+        sample('true_positives_total', 'counter', 'Labeled predictions of this class whose label is this class.', cl, tp);
+        sample('false_positives_total', 'counter', 'Labeled predictions of this class whose label is another class.', cl, fp);
+        sample('false_negatives_total', 'counter', 'Labeled rows of this class predicted as another class.', cl, fn);
+      });
+    }
+    if (s.regression) {
+      // Sufficient sums of labeled regression rows (e = y - prediction), so
+      // that MAPE and R² of any set of devices and any time range are ratios
+      // of increases. Σy can fall, so it is a gauge (read it with delta()).
+      const r = s.regression;
+      sample('squared_error_total', 'counter', 'Sum of squared errors (y - prediction)² of labeled rows.', labels, r.sumE2);
+      sample('abs_pct_error_total', 'counter', 'Sum of |y - prediction| / max(|y|, eps) of labeled rows (MAPE = 100 * this / labeled).', labels, r.sumApe);
+      sample('label_squared_total', 'counter', 'Sum of y² of labeled rows.', labels, r.sumY2);
+      sample('labels_summed', 'gauge', 'Sum of y of labeled rows since the series began (may fall; use delta()).', labels, r.sumY);
     }
     const lat = latencyBounds(s, grid);
     histogram('latency_seconds', 'Model call latency in seconds.', labels, lat.bounds, lat.total, s.latency.sum / 1000);

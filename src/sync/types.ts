@@ -97,3 +97,24 @@ export type SyncEvent =
   | { type: 'dropped'; count: number }
   | { type: 'leader'; leader: boolean }
   | { type: 'beacon'; requests: number; bytes: number; summaries: number };
+
+/**
+ * The privacy floor: what may leave the device, applied to a window's
+ * summaries before they enter the outbox (src/sync/privacy.ts, used by the
+ * monitor's window close in src/worker/sync.ts). The SyncEngine itself
+ * sends whatever it is given.
+ */
+export interface SyncPrivacyOptions {
+  /**
+   * A series' window (one model version and segment) with fewer predictions
+   * than this is held and merged into the same series' next window, until
+   * the merge reaches it or `maxHoldMs` passes (default 20; 1 turns it off).
+   */
+  minRowsPerWindow?: number;
+  /** A held series leaves once this many ms have passed since its first held window began, even below the floor (default 24 hours). */
+  maxHoldMs?: number;
+  /** Segment names that may leave the device; others go out merged as segment 'other' ('' is always allowed; default: all). */
+  segmentAllowList?: readonly string[];
+  /** Replace the generated device id with a new random one this often, in ms (default: never). Not with a given deviceId. */
+  rotateDeviceIdMs?: number;
+}

@@ -138,6 +138,11 @@ export interface SyncConfig extends Pick<SyncOptions, 'endpoint' | 'format' | 'n
   graceMs: number;
   /** The app's online switch at start (setOnline changes it). */
   online: boolean;
+  /** The privacy floor (src/sync/privacy.ts); absent: off (the monitor always sets minRowsPerWindow and maxHoldMs). */
+  minRowsPerWindow?: number;
+  maxHoldMs?: number;
+  segmentAllowList?: string[];
+  rotateDeviceIdMs?: number;
 }
 
 /** Where sync stands. */
@@ -152,6 +157,8 @@ export interface SyncStatus {
   outbox: number;
   /** Summaries delivered since the monitor started. */
   delivered: number;
+  /** Predictions held back by the privacy floor (sync.minRowsPerWindow) until their series' next windows. */
+  held?: number;
   lastError?: string;
   deviceId?: string;
 }

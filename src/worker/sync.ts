@@ -24,16 +24,41 @@
 // crash leaves both or neither, so no window is queued twice: that matters for
 // 'otlp'/'prometheus', which send cumulative totals and could not tell a
 // repeated window from a new one ('json' receivers drop repeats by key).
+//
+// Privacy floor (src/sync/privacy.ts): at close, segments off the allow-list
+// become 'other', and a series' window with fewer than minRowsPerWindow
+// predictions is held. Held series are a store meta value written in the
+// same transaction as the summaries that leave and the cursor, so a crash
+// neither sends a held window nor loses it; the next close merges them into
+// the series' next window, and maxHoldMs lets a sparse series leave anyway.
+//
+// Device id rotation (rotateDeviceIdMs): a new random id replaces the stored
+// one once it is that old, but only when this engine's outbox is empty, so
+// every queued summary leaves under the id it was queued with. The new id
+// gets a new outbox name (base name + '#epoch'): its cumulative state
+// ('otlp'/'prometheus') starts empty, so the new device's totals are not the
+// old one's continued (which would link the two ids and, summed over
+// devices, count the old totals twice). The old name's records (its last
+// delivered state) are removed in the transaction that stores the new id.
 import type { Store } from '../store/index.js';
 import { SyncEngine } from '../sync/index.js';
 import type { SyncEvent, SyncRequest } from '../sync/index.js';
+import { applyAllowList, applyFloor, heldRows } from '../sync/privacy.js';
+import type { Held } from '../sync/privacy.js';
 import type { Summary } from '../summary/index.js';
 import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './protocol.js';
 
 /** Store meta key of the cursor (end of the last closed window) of a model. */
 const cursorMeta = (model: string): string => JSON.stringify(['syncCursor', model]);
+/** Store meta key of the series held by the privacy floor of a model. */
+const heldMeta = (model: string): string => JSON.stringify(['syncHeld', model]);
+/** Store meta key of the device id and epoch a model's outbox uses (set by rotation). */
+const deviceMeta = (model: string): string => JSON.stringify(['syncDevice', model]);
 /** Store meta key of the device id (one per database). */
 const DEVICE_META = 'deviceId';
+/** Store meta keys of when the device id was created (ms) and how many rotations preceded it. */
+const DEVICE_SINCE_META = 'deviceIdSince';
+const DEVICE_EPOCH_META = 'deviceIdEpoch';
 /** Where earlier versions kept cursor and device id, before the store had meta: summary records of pseudo-models. */
 const LEGACY_CURSOR = '\u0000sync';
 const LEGACY_DEVICE = '\u0000modelwatch-device';
@@ -95,7 +120,7 @@ async function deviceId(store: Store, c: Pick<EngineConfig, 'dbName'>, given: st
  * the SyncEngine on the store's outbox and schedules window closes.
  */
 export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries): Promise<SyncBridge> {
-  const device = await deviceId(store, c, sc.deviceId);
+  let device = await deviceId(store, c, sc.deviceId);
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   const g = globalThis as unknown as Partial<EventTarget>;
   let appOnline = sc.online;
@@ -136,26 +161,48 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     }
   };
   const pass = <K extends keyof SyncConfig>(k: K): Partial<Pick<SyncConfig, K>> => (sc[k] !== undefined ? ({ [k]: sc[k] } as Pick<SyncConfig, K>) : {});
-  const engine = new SyncEngine(store, {
-    endpoint: sc.endpoint,
-    format: sc.format,
-    deviceId: device,
-    headers: sc.headers,
-    intervalMs: sc.intervalMs,
-    // One outbox queue and one sync lock per database and model: two monitors
-    // must neither deliver each other's summaries nor wait for each other.
-    name: sc.name ?? `${c.dbName}/${c.model}`,
-    ...pass('job'),
-    ...pass('batchSize'),
-    ...pass('maxEntries'),
-    ...pass('backoffBaseMs'),
-    ...pass('backoffMaxMs'),
-    ...pass('timeoutMs'),
-    ...pass('beaconBytes'),
-    isOnline: online,
-    events,
-    onEvent,
-  });
+  // One outbox queue and one sync lock per database and model: two monitors
+  // must neither deliver each other's summaries nor wait for each other.
+  const baseName = sc.name ?? `${c.dbName}/${c.model}`;
+  const nameOf = (epoch: number): string => (epoch > 0 ? `${baseName}#${epoch}` : baseName);
+  const makeEngine = (id: string, epoch: number): SyncEngine =>
+    new SyncEngine(store, {
+      endpoint: sc.endpoint,
+      format: sc.format,
+      deviceId: id,
+      headers: sc.headers,
+      intervalMs: sc.intervalMs,
+      name: nameOf(epoch),
+      ...pass('job'),
+      ...pass('batchSize'),
+      ...pass('maxEntries'),
+      ...pass('backoffBaseMs'),
+      ...pass('backoffMaxMs'),
+      ...pass('timeoutMs'),
+      ...pass('beaconBytes'),
+      isOnline: online,
+      events,
+      onEvent,
+    });
+  // The id and epoch this model's outbox uses, kept per model from its first
+  // start: another model's sync may rotate the database's id while this
+  // outbox still holds summaries of the old one (this one adopts the new id
+  // at its own next close with an empty outbox, if it rotates at all). Read
+  // whether or not rotation is on now, so turning it off does not strand an
+  // outbox under an epoch's name.
+  const ownKey = deviceMeta(c.model);
+  let epoch = 0;
+  if (sc.deviceId === undefined) {
+    const own = (await store.getMeta(ownKey)) as { id?: unknown; epoch?: unknown } | undefined;
+    if (own && typeof own.id === 'string' && typeof own.epoch === 'number') {
+      device = own.id;
+      epoch = own.epoch;
+    } else {
+      epoch = ((await store.getMeta(DEVICE_EPOCH_META)) as number | undefined) ?? 0;
+      await store.setMeta(ownKey, { id: device, epoch });
+    }
+  }
+  let engine = makeEngine(device, epoch);
 
   const W = sc.windowMs;
   const cursorKey = cursorMeta(c.model);
@@ -175,14 +222,67 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     if ((await readCursor()) === undefined) await store.setMeta(cursorKey, Math.floor(Date.now() / W) * W);
   });
 
+  const heldKey = heldMeta(c.model);
+  const allow = sc.segmentAllowList ? new Set(sc.segmentAllowList) : undefined;
+  const floor = { minRows: sc.minRowsPerWindow ?? 1, maxHoldMs: sc.maxHoldMs ?? Infinity };
+  async function readHeld(): Promise<Held> {
+    const v = await store.getMeta(heldKey);
+    return v !== null && typeof v === 'object' ? (v as Held) : {};
+  }
+  let held = heldRows(await readHeld());
+
+  /** Rotates the device id when due (or adopts one another model's sync rotated), between deliveries only. */
+  async function rotate(): Promise<void> {
+    const every = sc.rotateDeviceIdMs;
+    if (every === undefined) return;
+    // A flush reads the outbox (pending is only as fresh as the last read) and
+    // delivers what it can; only the delivering tab, with nothing left, rotates.
+    const r = await engine.flush();
+    if (r.pending > 0 || r.stopped === 'not-leader') return;
+    const next = await locked(`modelwatch-device:${c.dbName}`)(async () => {
+      const id = await store.getMeta(DEVICE_META);
+      const since = await store.getMeta(DEVICE_SINCE_META);
+      const e = ((await store.getMeta(DEVICE_EPOCH_META)) as number | undefined) ?? 0;
+      const now = Date.now();
+      if (typeof since !== 'number') {
+        // First start with rotation: the id's age counts from now.
+        await store.setMeta(DEVICE_SINCE_META, now);
+        return undefined;
+      }
+      if (id !== device) return typeof id === 'string' ? { id, epoch: e, meta: { [ownKey]: { id, epoch: e } } } : undefined;
+      if (now - since < every) return undefined;
+      const fresh = randomId();
+      return { id: fresh, epoch: e + 1, meta: { [DEVICE_META]: fresh, [DEVICE_SINCE_META]: now, [DEVICE_EPOCH_META]: e + 1, [ownKey]: { id: fresh, epoch: e + 1 } } };
+    });
+    if (!next) return;
+    // The old engine stops before its records go: its last state was delivered (its outbox is empty).
+    await engine.stop();
+    const prefix = `modelwatch-sync:${nameOf(epoch)}:`;
+    try {
+      const old = (await store.outbox()).filter((r) => r.seq !== undefined && r.destination.startsWith(prefix)).map((r) => r.seq!);
+      await store.commitOutbox({ remove: old, meta: next.meta });
+    } catch (error) {
+      engine.start();
+      throw error;
+    }
+    device = next.id;
+    epoch = next.epoch;
+    engine = makeEngine(device, epoch);
+    if (running) engine.start();
+  }
+
   function close(upTo: number): Promise<number> {
     return exclusive(async () => {
+      await rotate();
       const cursor = await readCursor();
       if (cursor === undefined || !(upTo > cursor)) return 0;
-      const list = await summaries(cursor, upTo, W);
-      // The summaries and the cursor past them commit together (see the top of this file).
-      await engine.add(list, { meta: { [cursorKey]: upTo } });
-      return list.length;
+      const list = applyAllowList(await summaries(cursor, upTo, W), allow);
+      const before = await readHeld();
+      const { send, held: after } = floor.minRows > 1 || Object.keys(before).length > 0 ? applyFloor(list, before, upTo, floor) : { send: list, held: before };
+      // What leaves, what stays held and the cursor past both commit together (see the top of this file).
+      await engine.add(send, { meta: { [cursorKey]: upTo, [heldKey]: Object.keys(after).length > 0 ? after : undefined } });
+      held = heldRows(after);
+      return send.length;
     });
   }
 
@@ -215,7 +315,7 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       const outbox = engine.pending;
       const error = closeError ?? (outbox > 0 ? lastError : undefined);
       const state = !online() ? 'offline' : error !== undefined ? 'error' : outbox > 0 ? 'syncing' : 'online';
-      return { state, outbox, delivered, deviceId: device, ...(error !== undefined ? { lastError: error } : {}) };
+      return { state, outbox, delivered, held, deviceId: device, ...(error !== undefined ? { lastError: error } : {}) };
     },
     setOnline(value: boolean): void {
       if (value === appOnline) return;
