@@ -40,7 +40,7 @@ export interface ReceiverOptions {
   maxContainers?: number;
   /** Most values (scalars and containers) in a body (default 1,000,000); checked before parsing. */
   maxValues?: number;
-  /** Most bucket counts decoded from one body's packed summaries (default 4,000,000, 32 MB). */
+  /** Most bucket counts decoded from one body's packed summaries (default 1,000,000, 8 MB; a batch of 100 binary summaries decodes about 300,000). */
   maxDecodedCounts?: number;
   /** Most summaries in one batch (default 1,000; the sender's default batch is 100). */
   maxEntries?: number;
@@ -130,7 +130,7 @@ export function resolveOptions(o: ReceiverOptions): ResolvedOptions {
     maxDepth: int(o.maxDepth, 32, 4, 1000, 'maxDepth'),
     maxContainers: int(o.maxContainers, 250_000, 1, 1e8, 'maxContainers'),
     maxValues: int(o.maxValues, 1_000_000, 1, 1e9, 'maxValues'),
-    maxDecodedCounts: int(o.maxDecodedCounts, 4_000_000, 1, 1e9, 'maxDecodedCounts'),
+    maxDecodedCounts: int(o.maxDecodedCounts, 1_000_000, 1, 1e9, 'maxDecodedCounts'),
     maxEntries: int(o.maxEntries, 1_000, 1, 100_000, 'maxEntries'),
     maxDevices: int(o.maxDevices, 10_000, 1, 1e8, 'maxDevices'),
     maxSeries: int(o.maxSeries, 500, 1, 1e7, 'maxSeries'),

@@ -49,7 +49,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://receiver');
-    if (req.method === 'OPTIONS') {
+    // The receiver answers its own preflights (allowedOrigins); the control routes and stand-ins answer theirs here.
+    if (req.method === 'OPTIONS' && url.pathname !== '/v1/summaries') {
       res.writeHead(204, cors);
       return res.end();
     }
@@ -79,10 +80,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return json(res, { fail });
     }
     if (url.pathname === '/ctl/pushes') return json(res, pushes);
-    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
     if ((req.method === 'PUT' && url.pathname.startsWith('/metrics/job/')) || (req.method === 'POST' && url.pathname.endsWith('/v1/metrics'))) {
       const body: Buffer[] = [];
       req.on('data', (b: Buffer) => body.push(b));
+      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
       req.on('end', () => {
         pushes[url.pathname] = { requests: (pushes[url.pathname]?.requests ?? 0) + 1, last: Buffer.concat(body).toString('utf8') };
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -95,10 +96,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (fail > 0) {
         fail--;
         req.resume();
-        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.writeHead(503, { 'content-type': 'text/plain', ...cors });
         return res.end('failing on purpose\n');
       }
     }
+    // The delivery path itself (CORS, preflight included) is the receiver's own.
     receiver.handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
