@@ -40,9 +40,13 @@ export interface ReceiverOptions {
   maxContainers?: number;
   /** Most values (scalars and containers) in a body (default 1,000,000); checked before parsing. */
   maxValues?: number;
-  /** Most bucket counts decoded from one body's packed summaries (default 1,000,000, 8 MB; a batch of 100 binary summaries decodes about 300,000). */
+  /**
+   * Most bucket counts decoded from one body's packed summaries (default
+   * 2,000,000, 16 MB): a binary summary decodes about 2,300 (its score
+   * histograms hold 2,000), so a full batch of maxEntries fits; past it, 413.
+   */
   maxDecodedCounts?: number;
-  /** Most summaries in one batch (default 1,000; the sender's default batch is 100). */
+  /** Most summaries in one batch (default 500; the sender's default batch is 100). */
   maxEntries?: number;
   /** Most devices remembered (default 10,000); a new device past it gets 429. */
   maxDevices?: number;
@@ -130,8 +134,8 @@ export function resolveOptions(o: ReceiverOptions): ResolvedOptions {
     maxDepth: int(o.maxDepth, 32, 4, 1000, 'maxDepth'),
     maxContainers: int(o.maxContainers, 250_000, 1, 1e8, 'maxContainers'),
     maxValues: int(o.maxValues, 1_000_000, 1, 1e9, 'maxValues'),
-    maxDecodedCounts: int(o.maxDecodedCounts, 1_000_000, 1, 1e9, 'maxDecodedCounts'),
-    maxEntries: int(o.maxEntries, 1_000, 1, 100_000, 'maxEntries'),
+    maxDecodedCounts: int(o.maxDecodedCounts, 2_000_000, 1, 1e9, 'maxDecodedCounts'),
+    maxEntries: int(o.maxEntries, 500, 1, 100_000, 'maxEntries'),
     maxDevices: int(o.maxDevices, 10_000, 1, 1e8, 'maxDevices'),
     maxSeries: int(o.maxSeries, 500, 1, 1e7, 'maxSeries'),
     maxSeriesPerDevice: int(o.maxSeriesPerDevice, 50, 1, 1e7, 'maxSeriesPerDevice'),
