@@ -108,7 +108,8 @@ export class Journal {
     if (this.broken) throw new StateError('JOURNAL_FAILED', 'modelwatch receiver: the journal could not be repaired after a failed write; restart the receiver.', { cause: this.broken });
     const line = Buffer.from(deliveryToJSON(d) + '\n', 'utf8');
     try {
-      await this.fh.write(line, 0, line.length, null);
+      // A write may be short (a full disk, a file size limit): write the rest, or fail trying.
+      for (let at = 0; at < line.length; ) at += (await this.fh.write(line, at, line.length - at, null)).bytesWritten;
       await this.fh.datasync();
     } catch (error) {
       try {

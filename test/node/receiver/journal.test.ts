@@ -97,3 +97,39 @@ describe('receiver journal', () => {
     expect(readFileSync(join(dir, 'journal.ndjson')).length).toBe(size);
   });
 });
+
+describe('receiver journal on a disk that refuses writes', () => {
+  it('a failed journal write stores nothing, rejects with JOURNAL_FAILED (the handler answers 503), and the journal is cut back', async () => {
+    // A real write failure: the child's file size limit (ulimit -f, in KiB) stops the journal mid-line (EFBIG).
+    // The child runs the built package (dist/, as test/node/package.test.ts does: `npm run build:ts` first).
+    const dir = tempDir();
+    const bodies = Array.from({ length: 6 }, (_, d) => batchOf(`d${d}`, deviceSummaries(d, 0, 25).slice(0, 1)));
+    const bodiesFile = join(dir, '..', `${dir.split('/').pop()}-bodies.json`);
+    writeFileSync(bodiesFile, JSON.stringify(bodies));
+    const script = `
+      process.on('SIGXFSZ', () => {}); // the write fails with EFBIG instead of the signal killing the process
+      const { readFileSync } = await import('node:fs');
+      const { createReceiver } = await import(${JSON.stringify(new URL('../../../dist/receiver/index.js', import.meta.url).href)});
+      const r = await createReceiver({ dir: ${JSON.stringify(dir)} });
+      const out = [];
+      for (const body of JSON.parse(readFileSync(${JSON.stringify(bodiesFile)}, 'utf8'))) {
+        try { out.push({ accepted: (await r.ingest(body)).accepted }); } catch (e) { out.push({ name: e.name, code: e.code }); }
+      }
+      console.log(JSON.stringify({ out, keys: r.keys, count: r.aggregate().reduce((a, s) => a + s.count, 0) }));
+    `;
+    const { execFileSync } = await import('node:child_process');
+    const text = execFileSync('bash', ['-c', `ulimit -f 6 && exec "${process.execPath}" --input-type=module -e "$0"`, script], { encoding: 'utf8' });
+    rmSync(bodiesFile);
+    const child = JSON.parse(text) as { out: { accepted?: number; name?: string; code?: string }[]; keys: number; count: number };
+    const ok = child.out.filter((o) => o.accepted === 1).length;
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThan(bodies.length);
+    for (const o of child.out.slice(ok)) expect(o).toEqual({ name: 'StateError', code: 'JOURNAL_FAILED' });
+    // Nothing refused was stored, in memory or on disk: a restart sees exactly the acknowledged ones.
+    expect(child.keys).toBe(ok);
+    const back = await createReceiver({ dir });
+    expect(back.recovery.truncatedBytes).toBe(0);
+    expect(back.keys).toBe(ok);
+    expect(back.aggregate().reduce((a, s) => a + s.count, 0)).toBe(child.count);
+  });
+});
