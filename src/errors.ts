@@ -47,7 +47,8 @@ export type ErrorCode =
   | 'LIMIT_EXCEEDED'
   | 'UNAUTHORIZED'
   | 'JOURNAL_CORRUPT'
-  | 'JOURNAL_FAILED';
+  | 'JOURNAL_FAILED'
+  | 'RECEIVER_CLOSED';
 
 /** Base class: every modelwatch error is one of these. */
 export class ModelwatchError extends Error {

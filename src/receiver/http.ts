@@ -43,17 +43,20 @@ export function createHandler(o: ResolvedOptions, target: HttpTarget): (req: Inc
     };
     const fail = (status: number, code: string, message: string, extra: Record<string, string> = {}): void =>
       send(status, 'application/json', JSON.stringify({ code, message }), extra);
+    /** Refuses before reading the body: answer, then close instead of reading whatever it is. */
+    const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
+      req.pause?.();
+      fail(status, code, message, { connection: 'close', ...extra });
+      res.once?.('finish', () => req.destroy());
+    };
 
     const route = async (): Promise<void> => {
       const url = new URL(req.url ?? '/', 'http://receiver');
       const known = url.pathname === o.path || url.pathname === o.metricsPath;
-      if (!known) return fail(404, 'NOT_FOUND', `no route ${url.pathname}; POST batches to ${o.path}.`);
+      if (!known) return refuse(404, 'NOT_FOUND', `no route ${url.pathname}; POST batches to ${o.path}.`);
       const origin = req.headers.origin;
       if (origin !== undefined) {
-        if (!allowed(origin, req)) {
-          req.resume();
-          return fail(403, 'ORIGIN_NOT_ALLOWED', `origin ${origin} is not in this receiver's allowedOrigins.`);
-        }
+        if (!allowed(origin, req)) return refuse(403, 'ORIGIN_NOT_ALLOWED', `origin ${origin} is not in this receiver's allowedOrigins.`);
         cors['access-control-allow-origin'] = o.allowedOrigins === '*' ? '*' : origin;
         cors['vary'] = 'origin';
         // A cross-origin page reads Retry-After on a 429 only if it is exposed.
@@ -66,25 +69,15 @@ export function createHandler(o: ResolvedOptions, target: HttpTarget): (req: Inc
           'access-control-max-age': '600',
         });
       }
-      if (o.authorize && !(await o.authorize(req))) {
-        req.resume();
-        return fail(401, 'UNAUTHORIZED', 'this receiver requires authorization.');
-      }
+      if (o.authorize && !(await o.authorize(req))) return refuse(401, 'UNAUTHORIZED', 'this receiver requires authorization.');
       if (url.pathname === o.metricsPath) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'METHOD_NOT_ALLOWED', `GET ${o.metricsPath}.`, { allow: 'GET' });
+        if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(405, 'METHOD_NOT_ALLOWED', `GET ${o.metricsPath}.`, { allow: 'GET' });
         return send(200, PROMETHEUS_CONTENT_TYPE, target.metrics());
       }
-      if (req.method !== 'POST') {
-        req.resume();
-        return fail(405, 'METHOD_NOT_ALLOWED', `POST a modelwatch batch to ${o.path}.`, { allow: 'POST' });
-      }
+      if (req.method !== 'POST') return refuse(405, 'METHOD_NOT_ALLOWED', `POST a modelwatch batch to ${o.path}.`, { allow: 'POST' });
       const body = await readBody(req, o.maxBodyBytes);
-      if (body === undefined) {
-        // Answer now and close: the rest of the body is never read.
-        fail(413, 'BODY_TOO_LARGE', `the body is over ${o.maxBodyBytes} bytes; send fewer summaries per request.`, { connection: 'close' });
-        res.once('finish', () => req.destroy());
-        return;
-      }
+      // Answer now and close: the rest of the body is never read.
+      if (body === undefined) return refuse(413, 'BODY_TOO_LARGE', `the body is over ${o.maxBodyBytes} bytes; send fewer summaries per request.`);
       const result = await target.ingest(body);
       send(200, 'application/json', JSON.stringify(result));
     };

@@ -5,7 +5,7 @@
 // journal line on disk before the state changes and the 2xx goes out
 // (journal.ts). Deliveries are planned and committed one at a time.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InputError } from '../errors.js';
+import { InputError, StateError } from '../errors.js';
 import type { Summary } from '../summary/index.js';
 import { encodePrometheus, escapeLabelValue, formatValue, parseBatch } from '../sync/index.js';
 import { LimitError } from './errors.js';
@@ -59,6 +59,7 @@ interface Counters {
   rejected: Map<string, number>;
   limited: Map<Limit, number>;
   tooLarge: number;
+  compactionFailures: number;
 }
 
 function bump<K>(m: Map<K, number>, k: K, by = 1): void {
@@ -80,7 +81,7 @@ export async function createReceiver(options: ReceiverOptions = {}): Promise<Rec
   let recovery: Recovery = { snapshotSeq: 0, replayed: 0, truncatedBytes: 0 };
   if (o.dir !== null) ({ journal, recovery } = await Journal.open(o.dir, state));
   const limiter = new RateLimiter(o.ratePerSecond, o.rateBurst, o.maxDevices);
-  const counters: Counters = { requests: new Map(), accepted: 0, duplicates: 0, rejected: new Map(), limited: new Map(), tooLarge: 0 };
+  const counters: Counters = { requests: new Map(), accepted: 0, duplicates: 0, rejected: new Map(), limited: new Map(), tooLarge: 0, compactionFailures: 0 };
   let queue: Promise<unknown> = Promise.resolve();
   let metricsText: string | undefined;
   let closed = false;
@@ -107,7 +108,7 @@ export async function createReceiver(options: ReceiverOptions = {}): Promise<Rec
   }
 
   async function ingest(body: unknown): Promise<IngestResult> {
-    if (closed) throw new InputError('INVALID_OPTION', 'receiver', 'is closed.');
+    if (closed) throw new StateError('RECEIVER_CLOSED', 'modelwatch receiver: close() was called; deliveries are no longer taken.');
     try {
       const value = decode(body);
       // The rate is judged on the claimed device before its summaries are decoded.
@@ -127,7 +128,9 @@ export async function createReceiver(options: ReceiverOptions = {}): Promise<Rec
           metricsText = undefined;
           for (const s of plan.delivery.summaries) o.onSummary?.(batch.device, s.key, s.summary);
           for (const r of plan.rows) o.onRows?.(batch.device, r.key, r.rows);
-          if (journal?.due(o.compactEvery)) await journal.compact(state);
+          // The delivery is durable in the journal already: a failed snapshot
+          // is counted and retried at the next delivery, never answered as a failure.
+          if (journal?.due(o.compactEvery)) await journal.compact(state).catch(() => counters.compactionFailures++);
         }
         counters.accepted += plan.result.accepted;
         counters.duplicates += plan.result.duplicates;
@@ -158,6 +161,7 @@ export async function createReceiver(options: ReceiverOptions = {}): Promise<Rec
     family('limited_total', 'counter', 'Requests answered 429, by limit.', labelled('limit', counters.limited));
     family('too_large_total', 'counter', 'Requests answered 413 (over the size, shape or decode limits).', [['', counters.tooLarge]]);
     family('requests_total', 'counter', 'HTTP requests answered, by status.', labelled('status', counters.requests));
+    family('compaction_failures_total', 'counter', 'Snapshots that could not be written (the journal keeps every delivery meanwhile).', [['', counters.compactionFailures]]);
     family('journal_truncated_bytes', 'gauge', 'Bytes of a partial last journal line cut off at start (a crash mid-write).', [['', recovery.truncatedBytes]]);
     return lines.join('\n') + '\n';
   }

@@ -270,4 +270,32 @@ describe('receiver faults of issue #11', () => {
   });
 });
 
+describe('receiver handler', () => {
+  it('never throws: a failing authorize is a 500, a closed receiver a 503 with Retry-After, and the server keeps serving', async () => {
+    let calls = 0;
+    const r = await createReceiver({
+      dir: tempDir(),
+      authorize: () => {
+        if (++calls === 1) throw new Error('token service down');
+        return true;
+      },
+    });
+    const srv = await serve(r.handler);
+    try {
+      const body = batchOf('d0', deviceSummaries(0, 0, 30));
+      expect((await post(srv.url, body)).status).toBe(500);
+      expect((await post(srv.url, body)).status).toBe(200);
+      await r.close();
+      const closed = await post(srv.url, body);
+      expect(closed.status).toBe(503);
+      expect(closed.headers['retry-after']).toBe('30');
+      expect(JSON.parse(closed.body)).toMatchObject({ code: 'RECEIVER_CLOSED' });
+      expect((await http(`${srv.url}/nowhere`)).status).toBe(404);
+      expect((await http(`${srv.url}/v1/summaries`)).status).toBe(405);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 export type { Receiver };
