@@ -83,7 +83,9 @@ export function createHandler(o: ResolvedOptions, target: HttpTarget): (req: Inc
     };
 
     route().catch((error: unknown) => {
-      if (error instanceof LimitError) return fail(429, `${error.code}:${error.limit}`, error.message, { 'retry-after': String(error.retryAfterS) });
+      if (error instanceof LimitError) {
+        return send(429, 'application/json', JSON.stringify({ code: error.code, limit: error.limit, message: error.message }), { 'retry-after': String(error.retryAfterS) });
+      }
       if (error instanceof InputError) {
         const tooMuch = error.code === 'BODY_TOO_LARGE' || error.code === 'BODY_TOO_COMPLEX';
         return send(tooMuch ? 413 : 400, 'application/json', JSON.stringify({ code: error.code, argument: error.argument, message: error.message }));

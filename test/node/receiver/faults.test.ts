@@ -201,7 +201,7 @@ describe('receiver faults of issue #11', () => {
       expect((await post(srv.url, batchOf('d1', [one(1, 0, 's1'), one(1, 0, 's2')]))).status).toBe(200);
       const third = await post(srv.url, batchOf('d1', [one(1, 1, 's1'), one(1, 1, 's3')]));
       expect(third.status).toBe(429);
-      expect(JSON.parse(third.body)).toMatchObject({ code: 'LIMIT_EXCEEDED:series' });
+      expect(JSON.parse(third.body)).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'series' });
       expect(r.aggregate().find((s) => s.segment === 's1')!.count).toBe(one(1, 0, 's1').count);
       // Fleet series: 3 so far ('' , s1, s2); d2 adds one, then the fleet is full.
       expect((await post(srv.url, batchOf('d2', [one(2, 0, 's4')]))).status).toBe(200);
