@@ -93,6 +93,10 @@ describe('parseSummary: consistency of sums', () => {
     const o = json(one('binary', 200));
     o['confidence'].max = 3;
     rejects(o, 'INVALID_SUMMARY', /summary\.confidence/);
+    const d = json(one('binary', 200));
+    expect(d['feedbackDelay'].count).toBeGreaterThan(0);
+    d['feedbackDelay'].min = -5;
+    rejects(d, 'INVALID_SUMMARY', 'summary.feedbackDelay.min');
   });
 
   it.each([
