@@ -93,6 +93,14 @@ describe('receiver faults of issue #11', () => {
     expect(c!.feedbackDelay.count).toBe(0);
     const tiny = { ...c!, feedbackDelay: new ExpHistogram({ maxSize: 2, maxScale: 5 }) };
     expect((await r.ingest(batchOf('d2', [tiny]))).rejected[0]).toMatchObject({ code: 'SCALE_TOO_LOW', argument: 'batch.entries[0].summary.feedbackDelay.maxSize' });
+    // Fine on its own, too far from the fleet: latencies of 1e-100 ms at scale 6 would drag the merge to scale 2.
+    const n = c!.latency.count;
+    const far = { ...c!, latency: new ExpHistogram({ maxSize: 2048, maxScale: 6 }).insert(new Array<number>(n).fill(1e-100)), latencyBuckets: [n, 0, 0, 0, 0, 0, 0, 0] };
+    checkSummary(far);
+    expect(far.latency.scale).toBe(6);
+    const widened = (await r.ingest(batchOf('d3', [far]))).rejected[0]!;
+    expect(widened).toMatchObject({ code: 'SCALE_TOO_LOW', argument: 'batch.entries[0].summary.latency.scale' });
+    expect(widened.message).toMatch(/merged into the fleet at scale 2/);
     expect(r.aggregate()[0]!.latency.relativeError).toBe(before);
     expect(r.aggregate()[0]!.count).toBe(a!.count);
   });
