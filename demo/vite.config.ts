@@ -2,11 +2,15 @@
 // hashed assets, plus a service worker that precaches all of them so a reload
 // with the network off still works.
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 // The built package, as the page uses it (`npm run build` first).
-import { createReceiver, init } from '../dist/index.js';
+import { init } from '../dist/index.js';
+import { createReceiver } from '../dist/receiver/index.js';
 
 /** Emits sw.js with the list of every built asset and a version derived from their names. */
 function precache(): Plugin {
@@ -45,22 +49,26 @@ self.addEventListener('fetch', (e) => {
 /**
  * Mounts a fleet receiver on the demo's own server (preview and dev): the
  * page POSTs summaries to ./api/summaries, same origin, and GET /api/metrics
- * shows the aggregate in Prometheus text. One receiver per server.
+ * shows the aggregate in Prometheus text. One receiver per server; its state
+ * lives in MODELWATCH_RECEIVER_DIR (kept across restarts) or else in a fresh
+ * temporary directory per start.
  */
 function receiver(): Plugin {
   const mount = (use: (fn: (req: IncomingMessage, res: ServerResponse, next: () => void) => void) => void): void => {
-    const r = createReceiver({ path: '/api/summaries', metricsPath: '/api/metrics' });
+    const dir = process.env.MODELWATCH_RECEIVER_DIR || mkdtempSync(join(tmpdir(), 'modelwatch-demo-receiver-'));
     // Merging summaries runs WASM kernels; the URL is explicit because this
     // config is bundled before it runs.
-    const ready = init(new URL('../dist/modelwatch.wasm', import.meta.url));
+    const ready = init(new URL('../dist/modelwatch.wasm', import.meta.url)).then(() =>
+      createReceiver({ dir, path: '/api/summaries', metricsPath: '/api/metrics' }),
+    );
     use((req, res, next) => {
       const path = new URL(req.url ?? '/', 'http://demo').pathname;
       if (path !== '/api/summaries' && path !== '/api/metrics') return next();
       ready.then(
-        () => r.handler(req, res),
+        (r) => r.handler(req, res),
         (error: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`modelwatch WASM failed to load: ${String(error)}\n`);
+          res.end(`modelwatch receiver failed to start: ${String(error)}\n`);
         },
       );
     });

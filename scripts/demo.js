@@ -2,6 +2,8 @@
 // localhost, printing its URL. The same server receives the page's synced
 // summaries (POST /api/summaries) and shows the fleet aggregate
 // (GET /api/metrics, Prometheus text), so the whole loop runs on one machine.
+// The receiver (modelwatch/receiver, mounted in demo/vite.config.ts) keeps its
+// state in MODELWATCH_RECEIVER_DIR, or in a fresh temporary directory per start.
 import { execFileSync } from 'node:child_process';
 import { build, preview } from 'vite';
 

@@ -24,6 +24,9 @@ export type ErrorCode =
   | 'INVALID_SUMMARY'
   | 'UNSUPPORTED_VERSION'
   | 'INCOMPATIBLE_SUMMARY'
+  // [fleet-trust] a merge whose sums would leave the finite range; a sketch coarser than a receiver takes
+  | 'MERGE_OVERFLOW'
+  | 'SCALE_TOO_LOW'
   | 'INVALID_ID'
   | 'DUPLICATE_ID'
   | 'IDS_EXHAUSTED'
@@ -39,7 +42,15 @@ export type ErrorCode =
   | 'WRITE_FAILED'
   // [sync] an endpoint without https; raw rows without allowRawRows
   | 'INSECURE_ENDPOINT'
-  | 'RAW_NOT_ALLOWED';
+  | 'RAW_NOT_ALLOWED'
+  // [fleet-trust] the receiver: a body over its size or nesting limits, a fleet limit, a damaged journal
+  | 'BODY_TOO_LARGE'
+  | 'BODY_TOO_COMPLEX'
+  | 'LIMIT_EXCEEDED'
+  | 'UNAUTHORIZED'
+  | 'JOURNAL_CORRUPT'
+  | 'JOURNAL_FAILED'
+  | 'RECEIVER_CLOSED';
 
 /** Base class: every modelwatch error is one of these. */
 export class ModelwatchError extends Error {

@@ -10,5 +10,6 @@ export * from './store/index.js';
 export * from './summary/index.js';
 // [monitor] createMonitor and the pure degradation / status / trend rules
 export * from './monitor/index.js';
-// [sync] outbox sender, OTLP / Prometheus / JSON encoders, fleet receiver
+// [sync] outbox sender, OTLP / Prometheus / JSON encoders (the fleet receiver
+// is Node-only: 'modelwatch/receiver')
 export * from './sync/index.js';

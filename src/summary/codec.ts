@@ -87,8 +87,24 @@ export function packCounts(counts: ArrayLike<number>): string {
   return base64(bytes, n);
 }
 
+/**
+ * A running allowance of decoded counts, shared by every summary of one
+ * request: a packed run of 3 bytes can stand for 16,384 counts (128 KB), so a
+ * receiver bounds the total it will decode, not only the text it reads.
+ */
+export interface DecodeBudget {
+  /** Counts still allowed; decoding past zero throws BODY_TOO_COMPLEX. */
+  counts: number;
+}
+
+function spend(budget: DecodeBudget | undefined, m: number, path: string): void {
+  if (!budget) return;
+  budget.counts -= m;
+  if (budget.counts < 0) throw new InputError('BODY_TOO_COMPLEX', path, 'decodes to more counts than this reader allows per request; send fewer summaries per request.');
+}
+
 /** Unpacks counts, rejecting anything longer than maxLength, negative or malformed. */
-export function unpackCounts(text: unknown, maxLength: number, path: string): Float64Array {
+export function unpackCounts(text: unknown, maxLength: number, path: string, budget?: DecodeBudget): Float64Array {
   if (typeof text !== 'string') invalid(path, `is ${describe(text)}; expected a packed count string`);
   if (text.length > maxLength * 12 + 16) invalid(path, `is ${text.length} characters long; at most ${maxLength} counts are allowed`);
   const bytes = unbase64(text, path);
@@ -109,8 +125,10 @@ export function unpackCounts(text: unknown, maxLength: number, path: string): Fl
     if (m === 0 || kind > DOWN) invalid(`${path}[${out.length}]`, `holds an invalid token (kind ${kind}, step ${m})`);
     if (kind === REPEAT) {
       if (out.length + m > maxLength) invalid(path, `decodes to more than ${maxLength} counts`);
+      spend(budget, m, path);
       for (let k = 0; k < m; k++) out.push(prev);
     } else {
+      spend(budget, 1, path);
       prev += kind === UP ? m : -m;
       if (prev < 0 || prev > MAX_COUNT) invalid(`${path}[${out.length}]`, `decodes to the count ${prev}; counts are integers in [0, 2^53)`);
       out.push(prev);
@@ -173,16 +191,16 @@ function numArray(value: unknown, path: string, max: number): number[] {
   return value.map((x, i) => num(x, `${path}[${i}]`));
 }
 
-function buckets(value: unknown, path: string, maxSize: number): Buckets {
+function buckets(value: unknown, path: string, maxSize: number, budget: DecodeBudget | undefined): Buckets {
   const o = obj(value, path);
   return {
     offset: int(o['offset'], `${path}.offset`, -(2 ** 31), 2 ** 31 - 1),
-    counts: unpackCounts(o['counts'], maxSize, `${path}.counts`),
+    counts: unpackCounts(o['counts'], maxSize, `${path}.counts`, budget),
   };
 }
 
 /** Reads a sketch's wire form; checkSummary checks how its parts agree. */
-export function sketchFromJSON(value: unknown, path: string): ExpHistogram {
+export function sketchFromJSON(value: unknown, path: string, budget?: DecodeBudget): ExpHistogram {
   const o = obj(value, path);
   const maxSize = int(o['maxSize'], `${path}.maxSize`, 2, MAX_MAX_SIZE);
   const h = new ExpHistogram({ maxSize, maxScale: int(o['scale'], `${path}.scale`, MIN_SCALE, MAX_SCALE) });
@@ -192,8 +210,8 @@ export function sketchFromJSON(value: unknown, path: string): ExpHistogram {
   h.sumSqPair = pair(o['sumSq'], `${path}.sumSq`);
   h.min = o['min'] === null ? Infinity : num(o['min'], `${path}.min`);
   h.max = o['max'] === null ? -Infinity : num(o['max'], `${path}.max`);
-  h.positive = buckets(o['positive'], `${path}.positive`, maxSize);
-  h.negative = buckets(o['negative'], `${path}.negative`, maxSize);
+  h.positive = buckets(o['positive'], `${path}.positive`, maxSize, budget);
+  h.negative = buckets(o['negative'], `${path}.negative`, maxSize, budget);
   return h;
 }
 
@@ -241,6 +259,15 @@ const TASKS = ['binary', 'multiclass', 'regression', 'ranking'];
  * unknown version, 'INVALID_SUMMARY' otherwise).
  */
 export function parseSummary(input: unknown): Summary {
+  return parseSummaryWithin(input, undefined);
+}
+
+/**
+ * parseSummary for readers of untrusted input: `budget` bounds the counts
+ * decoded (BODY_TOO_COMPLEX past it) and is shared by the summaries of one
+ * request. (A separate function keeps parseSummary unary, safe in `.map`.)
+ */
+export function parseSummaryWithin(input: unknown, budget: DecodeBudget | undefined): Summary {
   let value = input;
   if (typeof input === 'string') {
     if (input.length > LIMITS.textLength) invalid('summary', `is ${input.length} characters long; at most ${LIMITS.textLength} are accepted`);
@@ -265,11 +292,11 @@ export function parseSummary(input: unknown): Summary {
     window: { start: num(w['start'], 'summary.window.start'), end: num(w['end'], 'summary.window.end') },
     count: num(o['count'], 'summary.count'),
     labeled: num(o['labeled'], 'summary.labeled'),
-    latency: sketchFromJSON(o['latency'], 'summary.latency'),
-    confidence: sketchFromJSON(o['confidence'], 'summary.confidence'),
+    latency: sketchFromJSON(o['latency'], 'summary.latency', budget),
+    confidence: sketchFromJSON(o['confidence'], 'summary.confidence', budget),
     latencyBuckets: numArray(o['latencyBuckets'], 'summary.latencyBuckets', 64),
     confidenceBuckets: numArray(o['confidenceBuckets'], 'summary.confidenceBuckets', 64),
-    feedbackDelay: sketchFromJSON(o['feedbackDelay'], 'summary.feedbackDelay'),
+    feedbackDelay: sketchFromJSON(o['feedbackDelay'], 'summary.feedbackDelay', budget),
   };
   if (o['predicted'] !== undefined) {
     const p = obj(o['predicted'], 'summary.predicted');
@@ -278,15 +305,15 @@ export function parseSummary(input: unknown): Summary {
   if (o['confusion'] !== undefined) {
     const c = obj(o['confusion'], 'summary.confusion');
     const classes = numArray(c['classes'], 'summary.confusion.classes', LIMITS.classes);
-    s.confusion = { classes, cells: Array.from(unpackCounts(c['cells'], classes.length * classes.length, 'summary.confusion.cells')) };
+    s.confusion = { classes, cells: Array.from(unpackCounts(c['cells'], classes.length * classes.length, 'summary.confusion.cells', budget)) };
   }
   if (o['scores'] !== undefined) {
     const c = obj(o['scores'], 'summary.scores');
     const bins = int(c['bins'], 'summary.scores.bins', 1, LIMITS.bins);
     s.scores = {
       bins,
-      positive: unpackCounts(c['positive'], bins, 'summary.scores.positive'),
-      negative: unpackCounts(c['negative'], bins, 'summary.scores.negative'),
+      positive: unpackCounts(c['positive'], bins, 'summary.scores.positive', budget),
+      negative: unpackCounts(c['negative'], bins, 'summary.scores.negative', budget),
     };
   }
   if (o['regression'] !== undefined) {
@@ -294,7 +321,7 @@ export function parseSummary(input: unknown): Summary {
     const f = (k: string): number => num(r[k], `summary.regression.${k}`);
     s.regression = {
       n: f('n'), sumY: f('sumY'), sumY2: f('sumY2'), sumE: f('sumE'), sumE2: f('sumE2'), sumAbsE: f('sumAbsE'),
-      sumApe: f('sumApe'), maxAbsE: f('maxAbsE'), absError: sketchFromJSON(r['absError'], 'summary.regression.absError'),
+      sumApe: f('sumApe'), maxAbsE: f('maxAbsE'), absError: sketchFromJSON(r['absError'], 'summary.regression.absError', budget),
     };
   }
   if (o['ranking'] !== undefined) {

@@ -16,6 +16,7 @@ export { summarize, emptySummary, scoreBin, SCORE_BINS, DEFAULT_KS, SUMMARY_SKET
 export { mergeSummaries, mergeAll } from './merge.js';
 export { summaryMetrics, histogramScoreMetrics } from './metrics.js';
 export type { SummaryMetricsOptions } from './metrics.js';
-export { serializeSummary, parseSummary, summaryToJSON, sketchToJSON, sketchFromJSON, packCounts, unpackCounts, SUMMARY_VERSION } from './codec.js';
-export { checkSummary, LATENCY_BUCKETS_S, CONFIDENCE_BUCKETS, LIMITS } from './validate.js';
+export { serializeSummary, parseSummary, parseSummaryWithin, summaryToJSON, sketchToJSON, sketchFromJSON, packCounts, unpackCounts, SUMMARY_VERSION } from './codec.js';
+export type { DecodeBudget } from './codec.js';
+export { checkSummary, checkLabeledWithinCount, LATENCY_BUCKETS_S, CONFIDENCE_BUCKETS, LIMITS } from './validate.js';
 export type * from './types.js';

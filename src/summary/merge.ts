@@ -1,7 +1,10 @@
 // merge(a, b): associative and commutative, exact for counts (integers held in
 // f64 below 2^53 add exactly in any order) and for min/max; sums are added
 // (compensated within each summary), so they agree to a few ulp across merge
-// orders; sketches merge to exactly the sketch of all values.
+// orders; sketches merge to exactly the sketch of all values. No merge of
+// valid summaries can overflow: checkSummary bounds every sum by its count and
+// extremes (below ~1e186 for 2^53 rows of values whose squares are finite), and
+// ExpHistogram.merge refuses a non-finite result (MERGE_OVERFLOW) anyway.
 import { InputError } from '../errors.js';
 import { ExpHistogram } from './sketch.js';
 import type { ClassCounts, ConfusionCounts, RankingSums, ScoreHistograms, Summary } from './types.js';

@@ -237,6 +237,17 @@ export class ExpHistogram {
     out.sumSqPair = addPairs(a.sumSqPair, b.sumSqPair);
     out.min = Math.min(a.min, b.min);
     out.max = Math.max(a.max, b.max);
+    // Two finite sums can add to Infinity (1.5e308 + 1.5e308); such a sketch
+    // could never be serialized, merged back to finite or exported, so the
+    // merge is refused and neither input is changed. (A sketch of values
+    // beyond ~1e154 already holds an infinite sum of squares in memory; merging
+    // it only carries that along.)
+    const finitePair = (p: readonly [number, number]): boolean => Number.isFinite(p[0]) && Number.isFinite(p[1]) && Number.isFinite(p[0] + p[1]);
+    for (const [k, p, x, y] of [['sum', out.sumPair, a.sumPair, b.sumPair], ['sumSq', out.sumSqPair, a.sumSqPair, b.sumSqPair]] as const) {
+      if (!finitePair(p) && finitePair(x) && finitePair(y)) {
+        throw new InputError('MERGE_OVERFLOW', `b.${k}`, `merged with a.${k} gives ${p[0] + p[1]}; the merged sketch would leave the finite range, so it is not built.`);
+      }
+    }
     return out;
   }
 

@@ -105,7 +105,80 @@ export function checkSketch(h: unknown, path: string): ExpHistogram {
     if (h.negative.counts.some((c) => c > 0) && !(h.min < 0)) invalid(`${path}.min`, `is ${h.min} but there are negative values`);
     if (h.positive.counts.some((c) => c > 0) && !(h.max > 0)) invalid(`${path}.max`, `is ${h.max} but there are positive values`);
   }
+  checkMoments(n, h.sum, h.sumOfSquares, h.min, h.max, `${path}.sum`, `${path}.sumSq`);
   return h;
+}
+
+/**
+ * Relative slack of the consistency checks: sums are compensated (error of a
+ * few ulp) and the bounds are computed in floating point too, so 1e-9 is
+ * far above rounding and far below anything that would change a metric.
+ */
+const REL = 1e-9;
+/** Absolute slack for squares of tiny values, which lose precision as subnormals. */
+const ABS = 1e-300;
+
+/**
+ * Checks that n values in [min, max] can have this sum and sum of squares:
+ * sum within n x [min, max]; sumSq >= 0, at most n x max(min^2, max^2), at
+ * least n x (the smallest possible |x|)^2 and at least sum^2 / n
+ * (Cauchy-Schwarz). An empty sketch has zero sums. These stop a summary that
+ * claims a latency sum of 1e300 over values of at most 2 s, or a negative
+ * sum of squares, from ever being merged.
+ */
+function checkMoments(n: number, sum: number, sumSq: number, min: number, max: number, sumPath: string, sqPath: string): void {
+  if (n === 0) {
+    if (sum !== 0) invalid(sumPath, `is ${sum} over no values; expected 0`);
+    if (sumSq !== 0) invalid(sqPath, `is ${sumSq} over no values; expected 0`);
+    return;
+  }
+  if (!Number.isFinite(sum)) invalid(sumPath, `is ${sum}; expected a finite number`);
+  if (!Number.isFinite(sumSq)) invalid(sqPath, `is ${sumSq}; expected a finite number`);
+  const lo = n * min, hi = n * max;
+  const slack = REL * Math.max(Math.abs(lo), Math.abs(hi)) + ABS * n;
+  if (!(sum >= lo - slack && sum <= hi + slack)) invalid(sumPath, `is ${sum}, but ${n} values in [${min}, ${max}] sum to between ${lo} and ${hi}`);
+  if (!(sumSq >= 0)) invalid(sqPath, `is ${sumSq}; a sum of squares cannot be negative`);
+  const big = Math.max(min * min, max * max);
+  const small = min > 0 ? min * min : max < 0 ? max * max : 0;
+  if (sumSq > n * big * (1 + REL) + ABS * n) invalid(sqPath, `is ${sumSq}, more than ${n} values in [${min}, ${max}] can reach (${n * big})`);
+  if (sumSq < n * small * (1 - REL) - ABS * n) invalid(sqPath, `is ${sumSq}, less than ${n} values in [${min}, ${max}] must reach (${n * small})`);
+  if ((sum / n) * sum > sumSq * (1 + REL) + ABS * n) invalid(sqPath, `is ${sumSq}, below sum^2 / n (${(sum / n) * sum}); no ${n} real values have these sums`);
+}
+
+/**
+ * The one place that says how labeled relates to count: a window's labels
+ * cannot outnumber its predictions. Late-label correction summaries (labels
+ * for a window already sent) would relax this rule here, and only here.
+ */
+export function checkLabeledWithinCount(labeled: number, count: number, path: string): void {
+  if (labeled > count) invalid(`${path}.labeled`, `is ${labeled}, more than the ${count} predictions`);
+}
+
+/**
+ * Sums of regression errors that n real rows can have: |e| <= maxAbsE, so
+ * sumAbsE <= n maxAbsE and sumE2 <= n maxAbsE^2; |sumE| <= sumAbsE;
+ * sumE^2 / n <= sumE2, sumAbsE^2 / n <= sumE2 and sumY^2 / n <= sumY2
+ * (Cauchy-Schwarz); sumApe <= n maxAbsE / epsilon; maxAbsE is the largest
+ * |e| (absError.max).
+ */
+function checkRegressionSums(r: NonNullable<Summary['regression']>, e: ExpHistogram, path: string): void {
+  const n = r.n;
+  if (n === 0) {
+    for (const k of ['sumY', 'sumY2', 'sumE', 'sumE2', 'sumAbsE', 'sumApe', 'maxAbsE'] as const) {
+      if (r[k] !== 0) invalid(`${path}.${k}`, `is ${r[k]} over no labeled rows; expected 0`);
+    }
+    return;
+  }
+  if (r.maxAbsE !== e.max) invalid(`${path}.maxAbsE`, `is ${r.maxAbsE} but absError.max is ${e.max}`);
+  const le = (x: number, bound: number): boolean => x <= bound * (1 + REL) + ABS * n;
+  if (!le(r.sumAbsE, n * r.maxAbsE)) invalid(`${path}.sumAbsE`, `is ${r.sumAbsE}, more than n x maxAbsE (${n * r.maxAbsE})`);
+  if (!le(r.sumE2, n * r.maxAbsE * r.maxAbsE)) invalid(`${path}.sumE2`, `is ${r.sumE2}, more than n x maxAbsE^2 (${n * r.maxAbsE * r.maxAbsE})`);
+  if (!le(Math.abs(r.sumE), r.sumAbsE)) invalid(`${path}.sumE`, `is ${r.sumE}; |sumE| cannot exceed sumAbsE (${r.sumAbsE})`);
+  if (!le((r.sumE / n) * r.sumE, r.sumE2)) invalid(`${path}.sumE2`, `is ${r.sumE2}, below sumE^2 / n (${(r.sumE / n) * r.sumE})`);
+  if (!le((r.sumAbsE / n) * r.sumAbsE, r.sumE2)) invalid(`${path}.sumE2`, `is ${r.sumE2}, below sumAbsE^2 / n (${(r.sumAbsE / n) * r.sumAbsE})`);
+  // Each MAPE term is |e| / max(|y|, machine epsilon) (build.ts).
+  if (!le(r.sumApe, (n * r.maxAbsE) / Number.EPSILON)) invalid(`${path}.sumApe`, `is ${r.sumApe}, more than n x maxAbsE / epsilon (${(n * r.maxAbsE) / Number.EPSILON})`);
+  if (!le((r.sumY / n) * r.sumY, r.sumY2)) invalid(`${path}.sumY2`, `is ${r.sumY2}, below sumY^2 / n (${(r.sumY / n) * r.sumY})`);
 }
 
 function str(value: unknown, path: string): void {
@@ -126,14 +199,18 @@ export function checkSummary(s: Summary, path = 'summary'): void {
   if (s.window.start > s.window.end) invalid(`${path}.window`, `starts (${s.window.start}) after it ends (${s.window.end})`);
   const n = count(s.count, `${path}.count`);
   const labeled = count(s.labeled, `${path}.labeled`);
-  if (labeled > n) invalid(`${path}.labeled`, `is ${labeled}, more than the ${n} predictions`);
+  checkLabeledWithinCount(labeled, n, path);
   const latency = checkSketch(s.latency, `${path}.latency`);
   const confidence = checkSketch(s.confidence, `${path}.confidence`);
   const delay = checkSketch(s.feedbackDelay, `${path}.feedbackDelay`);
   if (latency.count > n) invalid(`${path}.latency.count`, `is ${latency.count}, more than the ${n} predictions`);
   if (latency.count > 0 && latency.min < 0) invalid(`${path}.latency.min`, `is ${latency.min}; latencies are >= 0`);
   if (confidence.count > n) invalid(`${path}.confidence.count`, `is ${confidence.count}, more than the ${n} predictions`);
+  if (classification && confidence.count > 0 && !(confidence.min >= 0 && confidence.max <= 1)) {
+    invalid(`${path}.confidence`, `spans [${confidence.min}, ${confidence.max}]; ${s.task} scores are probabilities in [0, 1]`);
+  }
   if (delay.count > labeled) invalid(`${path}.feedbackDelay.count`, `is ${delay.count}, more than the ${labeled} labeled rows`);
+  if (delay.count > 0 && delay.min < 0) invalid(`${path}.feedbackDelay.min`, `is ${delay.min}; label delays are >= 0`);
   if (counts(s.latencyBuckets, `${path}.latencyBuckets`, LATENCY_BUCKETS_S.length + 1) !== latency.count) {
     invalid(`${path}.latencyBuckets`, `do not add up to latency.count (${latency.count})`);
   }
@@ -174,6 +251,7 @@ export function checkSummary(s: Summary, path = 'summary'): void {
     const e = checkSketch(r.absError, `${path}.regression.absError`);
     if (e.count !== r.n) invalid(`${path}.regression.absError.count`, `is ${e.count}; expected n (${r.n})`);
     if (e.count > 0 && e.min < 0) invalid(`${path}.regression.absError.min`, `is ${e.min}; absolute errors are >= 0`);
+    checkRegressionSums(r, e, `${path}.regression`);
   } else if (s.regression) {
     invalid(`${path}.regression`, `is present in a ${s.task} summary`);
   }

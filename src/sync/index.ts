@@ -6,7 +6,8 @@
 //   await sync.add(closedWindowSummaries);
 //
 // Formats: 'otlp' (OTLP/HTTP JSON metrics), 'prometheus' (Pushgateway text,
-// grouping key job/device), 'json' (modelwatch batches for createReceiver()).
+// grouping key job/device), 'json' (modelwatch batches for createReceiver()
+// of 'modelwatch/receiver', src/receiver/).
 // Only summaries leave the device unless allowRawRows is set.
 export { SyncEngine, sendKeepalive, checkEndpoint } from './engine.js';
 export { MemoryOutbox } from './memory.js';
@@ -18,8 +19,6 @@ export { encodePrometheus, pushgatewayUrl, escapeLabelValue, formatValue, PROMET
 export type { PrometheusOptions } from './prometheus.js';
 export { encodeBatch, parseBatch, BATCH_FORMAT, BATCH_VERSION } from './json.js';
 export type { Batch, BatchEntry } from './json.js';
-export { createReceiver } from './receiver.js';
-export type { Receiver, ReceiverOptions, IngestResult } from './receiver.js';
 export type * from './types.js';
 // The floor's functions stay internal (src/worker/sync.ts imports them); its defaults are public.
 export { DEFAULT_MIN_ROWS_PER_WINDOW, DEFAULT_MAX_HOLD_MS, OTHER_SEGMENT } from './privacy.js';

@@ -2,8 +2,8 @@
 // summaries (summaryToJSON objects) from one device, each with its
 // idempotency key, and raw rows only when the sender was allowed to send them.
 import { InputError } from '../errors.js';
-import { parseSummary } from '../summary/index.js';
-import type { Summary } from '../summary/index.js';
+import { parseSummaryWithin } from '../summary/index.js';
+import type { DecodeBudget, Summary } from '../summary/index.js';
 import { idempotencyKey } from './key.js';
 
 /** The `format` field of a batch. */
@@ -44,8 +44,9 @@ function bad(path: string, message: string): never {
  * Reads a batch. A malformed envelope throws InputError; a bad summary inside
  * a good envelope is reported on its entry, so one bad summary does not cost
  * the others. Each entry's key must equal idempotencyKey(device, summary).
+ * `budget` bounds the counts decoded over all entries (see DecodeBudget).
  */
-export function parseBatch(input: unknown, maxEntries = 10_000): Batch {
+export function parseBatch(input: unknown, maxEntries = 10_000, budget?: DecodeBudget): Batch {
   let value = input;
   if (typeof input === 'string') {
     try {
@@ -67,7 +68,11 @@ export function parseBatch(input: unknown, maxEntries = 10_000): Batch {
     const r = (e ?? {}) as Record<string, unknown>;
     const key = typeof r['key'] === 'string' ? r['key'] : '';
     try {
-      const summary = parseSummary(r['summary']);
+      // encodeBatch embeds summaries as objects; a string would be a second,
+      // unscanned JSON document inside the body (receivers bound the body's
+      // nesting before parsing it, not strings within it).
+      if (typeof r['summary'] === 'string') bad(`${path}.summary`, 'is a string; a batch holds summaries as JSON objects.');
+      const summary = parseSummaryWithin(r['summary'], budget);
       const expected = idempotencyKey(device, summary);
       if (key !== expected) bad(`${path}.key`, `is ${JSON.stringify(key)} but the summary's key is ${JSON.stringify(expected)}.`);
       return { key, summary };

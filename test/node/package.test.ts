@@ -2,7 +2,9 @@
 // "exports" must resolve to dist/, and dist/ must find its WASM file in Node.
 // `npm test` builds dist/ first (tsc -p tsconfig.build.json + copy-wasm).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as src from '../../src/index.js';
@@ -50,5 +52,56 @@ describe('the built package in Node', () => {
     expect(out.resolved).toBe(`${root}dist/index.js`);
     const e = o.regression([1, 2, 3, 4], [1, 2, 3, 5]);
     expect([out.mae, out.mse]).toEqual([e.mae, e.mse]);
+  });
+
+  it("serves the Node-only fleet receiver at 'modelwatch/receiver', not from the root entry", async () => {
+    const mw = (await import(/* @vite-ignore */ NAME)) as Record<string, unknown>;
+    expect(mw['createReceiver']).toBeUndefined();
+    const sub = (await import(/* @vite-ignore */ `${NAME}/receiver`)) as { createReceiver: unknown };
+    expect(typeof sub.createReceiver).toBe('function');
+  });
+
+  it('the root entry pulls no node:* module statically (its whole import graph)', () => {
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:^|;|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|;|\n)\s*import\s*['"]([^'"]+)['"]/g)) {
+        const spec = (m[1] ?? m[2])!;
+        expect(spec.startsWith('node:') ? `${file} imports ${spec}` : '').toBe('');
+        if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+      }
+    };
+    visit(`${root}dist/index.js`);
+    expect(seen.size).toBeGreaterThan(20);
+    expect([...seen].some((f) => f.startsWith(`${root}dist/receiver/`))).toBe(false);
+  });
+
+  it("a browser app type-checks against the root entry without Node's types; the receiver needs them", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelwatch-consumer-'));
+    try {
+      const check = (source: string): string => {
+        writeFileSync(join(dir, 'app.ts'), source);
+        writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], types: [], strict: true, noEmit: true,
+            skipLibCheck: false, paths: { modelwatch: [`${root}dist/index.d.ts`], 'modelwatch/receiver': [`${root}dist/receiver/index.d.ts`] },
+          },
+          files: ['app.ts'],
+        }));
+        try {
+          execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', dir], { encoding: 'utf8' });
+          return '';
+        } catch (e) {
+          return String((e as { stdout?: string }).stdout);
+        }
+      };
+      expect(check("import { init, summarize } from 'modelwatch';\nexport const f = [init, summarize];\n")).toBe('');
+      // The check can fail: the receiver's types name node:http, which a browser project lacks.
+      expect(check("import { createReceiver } from 'modelwatch/receiver';\nexport const f = createReceiver;\n")).toMatch(/node:http/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 // vitest globalSetup of the browser project: a real HTTP receiver
-// (createReceiver on node:http, loopback, random port) for the monitor's sync
-// tests, with CORS so the test page (another origin) may POST to it. The test
+// (createReceiver on node:http, loopback, random port, state in memory) for
+// the monitor's sync tests; its allowedOrigins lets the test page (another
+// origin) POST to it, and the control routes below answer CORS themselves. The test
 // reads its URL with inject('syncReceiver'). Control routes for the tests:
 // GET /ctl/state (what the receiver counted), POST /ctl/reset (a fresh
 // receiver), POST /ctl/fail?count=n (answer the next n batches with 503).
@@ -11,8 +12,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { createReceiver } from '../../../src/sync/index.js';
-import type { Receiver } from '../../../src/sync/index.js';
+import { createReceiver } from '../../../src/receiver/index.js';
+import type { Receiver, ReceiverOptions } from '../../../src/receiver/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,7 +36,9 @@ export interface ReceiverState {
 export type Pushes = Record<string, { requests: number; last: string }>;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  let receiver: Receiver = createReceiver({ path: '/v1/summaries' });
+  // Tests deliver many small batches from few device ids: the rate is not what they test.
+  const options: ReceiverOptions = { dir: null, path: '/v1/summaries', allowedOrigins: '*', ratePerSecond: 10_000, rateBurst: 10_000 };
+  let receiver: Receiver = await createReceiver(options);
   let fail = 0;
   let posts = 0;
   const pushes: Pushes = {};
@@ -44,9 +47,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     res.writeHead(200, { 'content-type': 'application/json', ...cors });
     res.end(JSON.stringify(body));
   };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://receiver');
-    if (req.method === 'OPTIONS') {
+    // The receiver answers its own preflights (allowedOrigins); the control routes and stand-ins answer theirs here.
+    if (req.method === 'OPTIONS' && url.pathname !== '/v1/summaries') {
       res.writeHead(204, cors);
       return res.end();
     }
@@ -64,7 +68,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return json(res, state);
     }
     if (url.pathname === '/ctl/reset') {
-      receiver = createReceiver({ path: '/v1/summaries' });
+      receiver = await createReceiver(options);
       fail = 0;
       posts = 0;
       // Pushes are kept: each test pushes under its own device path, and a
@@ -76,10 +80,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return json(res, { fail });
     }
     if (url.pathname === '/ctl/pushes') return json(res, pushes);
-    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
     if ((req.method === 'PUT' && url.pathname.startsWith('/metrics/job/')) || (req.method === 'POST' && url.pathname.endsWith('/v1/metrics'))) {
       const body: Buffer[] = [];
       req.on('data', (b: Buffer) => body.push(b));
+      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
       req.on('end', () => {
         pushes[url.pathname] = { requests: (pushes[url.pathname]?.requests ?? 0) + 1, last: Buffer.concat(body).toString('utf8') };
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -92,10 +96,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (fail > 0) {
         fail--;
         req.resume();
-        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.writeHead(503, { 'content-type': 'text/plain', ...cors });
         return res.end('failing on purpose\n');
       }
     }
+    // The delivery path itself (CORS, preflight included) is the receiver's own.
     receiver.handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

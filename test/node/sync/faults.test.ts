@@ -8,8 +8,9 @@ import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReceiver, init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
+import { init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
 import type { Summary, SyncEvent } from '../../../src/index.js';
+import { createReceiver } from '../../../src/receiver/index.js';
 import { deviceSummaries, rng } from '../../shared/sync/fixtures.js';
 
 const DEVICES = 10;
@@ -33,7 +34,8 @@ afterAll(async () => {
 
 describe('delivery under faults', () => {
   it('1,000 summaries, 30% failed requests: all arrive once; the outbox survives a reload', async () => {
-    const receiver = createReceiver();
+    // In memory, and no rate limit: this test is about the sender's faults.
+    const receiver = await createReceiver({ dir: null, ratePerSecond: 1e6, rateBurst: 1e6 });
     const random = rng(42);
     const faults: Record<Fault, number> = { ok: 0, '500': 0, '429': 0, timeout: 0, reset: 0, offline: 0, refused: 0 };
     const devices = new Map<string, { online: boolean; events: EventTarget }>();
@@ -58,7 +60,9 @@ describe('delivery under faults', () => {
         return;
       }
       // The remaining faults count the batch first: the sender never learns it arrived and retries.
-      receiver.ingest(body);
+      void receiver.ingest(body).then(() => faulty(body, res, fault));
+    };
+    const faulty = (body: string, res: ServerResponse, fault: Fault): void => {
       if (fault === 'timeout') return; // never answered; the client's timeout aborts it
       if (fault === 'reset') {
         res.socket?.destroy();
