@@ -3,12 +3,12 @@
 // go to the engine (a module Worker via comlink, or in-thread where there is
 // no Worker) as transferred ArrayBuffers, one message per batch.
 
-import { releaseProxy, transfer, wrap } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap } from 'comlink';
 import type { Remote } from 'comlink';
 import { InputError, ModelwatchError, StateError } from '../errors.js';
 import { IdAllocator } from '../store/index.js';
 import type { SlaResult } from '../metrics/types.js';
-import { sendKeepalive } from '../sync/engine.js';
+import { sendKeepalive } from '../sync/transport.js';
 import type { SyncRequest } from '../sync/types.js';
 import type { Alert, CheckResult, EngineApi, EngineMode, LiveView, MetricValues, Report, ReportQuery, SeriesPoint, SyncNowResult, SyncStatus } from '../worker/protocol.js';
 import { installErrorTransfer } from '../worker/errors.js';
@@ -113,7 +113,7 @@ async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineM
   if (r.worker === false) {
     const { createEngine } = await import('../worker/engine.js');
     const engine = createEngine();
-    await engine.open(r.engine, r.indexedDB);
+    await engine.open(r.engine, r.indexedDB, r.syncHeaders);
     return { client: engine, mode: 'in-thread' };
   }
   installErrorTransfer();
@@ -131,7 +131,8 @@ async function startEngine(r: Resolved): Promise<{ client: Client; mode: EngineM
     worker.addEventListener('error', (e) => reject(new ModelwatchError('WORKER_FAILED', `the monitor worker failed to start: ${e.message ?? 'script error'}`)), { once: true });
   });
   try {
-    await Promise.race([client.open(r.engine), failed]);
+    // A headers function stays on this thread; the worker calls it through a comlink proxy.
+    await Promise.race([client.open(r.engine, undefined, r.syncHeaders ? proxy(r.syncHeaders) : undefined), failed]);
   } catch (e) {
     client[releaseProxy]();
     worker.terminate();

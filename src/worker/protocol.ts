@@ -13,7 +13,7 @@ import type {
   SlaResult,
   TrendResult,
 } from '../metrics/types.js';
-import type { FlushResult, SyncOptions, SyncRequest, SyncTuning } from '../sync/types.js';
+import type { FlushResult, SyncHeaders, SyncOptions, SyncRequest, SyncTuning } from '../sync/types.js';
 
 /**
  * A batch from the main thread: the shared row columns (ids were allocated
@@ -242,7 +242,11 @@ export type EngineMode = 'worker' | 'in-thread';
 
 /** The engine's API: every method is callable through comlink. */
 export interface EngineApi {
-  open(config: EngineConfig, factory?: IDBFactory): Promise<{ alerts: Alert[] }>;
+  /**
+   * `headers`: the app's sync headers function, which cannot be cloned into
+   * the config; in a Worker it arrives as a comlink proxy (then returns a Promise).
+   */
+  open(config: EngineConfig, factory?: IDBFactory, headers?: SyncHeaders): Promise<{ alerts: Alert[] }>;
   reserveIdBlock(): Promise<number>;
   ingest(batch: IngestBatch): Promise<void>;
   ingestLabels(batch: LabelIngest): Promise<void>;

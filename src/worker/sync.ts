@@ -26,7 +26,7 @@
 // repeated window from a new one ('json' receivers drop repeats by key).
 import type { Store } from '../store/index.js';
 import { SyncEngine } from '../sync/index.js';
-import type { SyncEvent, SyncRequest } from '../sync/index.js';
+import type { SyncEvent, SyncHeaders, SyncRequest } from '../sync/index.js';
 import type { Summary } from '../summary/index.js';
 import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './protocol.js';
 
@@ -94,7 +94,7 @@ async function deviceId(store: Store, c: Pick<EngineConfig, 'dbName'>, given: st
  * Starts sync for an open engine: resolves the device id, creates and starts
  * the SyncEngine on the store's outbox and schedules window closes.
  */
-export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries): Promise<SyncBridge> {
+export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries, headers?: SyncHeaders): Promise<SyncBridge> {
   const device = await deviceId(store, c, sc.deviceId);
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   const g = globalThis as unknown as Partial<EventTarget>;
@@ -131,8 +131,12 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     } else if (e.type === 'failed') {
       const err = e.error as { name?: string; message?: string } | undefined;
       lastError = e.status !== undefined ? `HTTP ${e.status}` : err ? `${err.name ?? 'Error'}: ${err.message ?? String(err)}` : 'request failed';
-    } else if (e.type === 'rejected') {
-      lastError = `HTTP ${e.status}: ${e.count} summaries refused (${e.reason})`;
+    } else if (e.type === 'quarantined') {
+      lastError = `${e.count} summaries quarantined (${e.reason})`;
+    } else if (e.type === 'paused') {
+      lastError = `delivery paused by HTTP ${e.status} (check the endpoint and credentials): ${e.reason}`;
+    } else if (e.type === 'resumed') {
+      lastError = undefined;
     }
   };
   const pass = <K extends keyof SyncConfig>(k: K): Partial<Pick<SyncConfig, K>> => (sc[k] !== undefined ? ({ [k]: sc[k] } as Pick<SyncConfig, K>) : {});
@@ -140,7 +144,8 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     endpoint: sc.endpoint,
     format: sc.format,
     deviceId: device,
-    headers: sc.headers,
+    // A headers function of the app (through a comlink proxy in a Worker) or fixed headers.
+    headers: headers ?? sc.headers,
     intervalMs: sc.intervalMs,
     // One outbox queue and one sync lock per database and model: two monitors
     // must neither deliver each other's summaries nor wait for each other.
@@ -152,6 +157,9 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     ...pass('backoffMaxMs'),
     ...pass('timeoutMs'),
     ...pass('beaconBytes'),
+    ...pass('maxRequestBytes'),
+    ...pass('serviceName'),
+    ...pass('resource'),
     isOnline: online,
     events,
     onEvent,
@@ -227,6 +235,8 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     close,
     async syncNow(at: number): Promise<SyncNowResult> {
       const enqueued = await close(at);
+      // The app asks to deliver now: after a pause (401/403/404) that is its retry.
+      engine.resume();
       const r = await engine.flush();
       return { enqueued, delivered: r.delivered, pending: r.pending, ...(r.stopped ? { stopped: r.stopped } : {}) };
     },
