@@ -434,19 +434,15 @@ export class SyncEngine {
           return parts !== null;
         };
         if (part.bytes > this.maxBytes && cut()) continue;
+        // A part over the cap that cannot be cut goes anyway: only the endpoint's 413 is proof it is too large.
         let status: number | undefined;
         let body = '';
         let retryAfter: string | null = null;
         let error: unknown;
-        if (part.bytes > this.maxBytes) {
-          status = 413; // would be refused by any proxy at this cap: same path as the answer
-          body = `${part.bytes} bytes, over maxRequestBytes (${this.maxBytes}), and it cannot be cut`;
-        } else {
-          try {
-            ({ status, body, retryAfter } = await this.transport.send(part.request));
-          } catch (e) {
-            error = e;
-          }
+        try {
+          ({ status, body, retryAfter } = await this.transport.send(part.request));
+        } catch (e) {
+          error = e;
         }
         switch (verdict(status)) {
           case 'ok': {
