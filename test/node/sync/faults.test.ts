@@ -9,6 +9,7 @@
 // server closes, connections are refused, a new receiver reloads the state it
 // persisted to a file) and the page reloads (engines replaced). At the end
 // every summary arrived exactly once and the fleet totals equal the devices'.
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver, encodeBatch, init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
-import type { Receiver, Summary, SyncEvent } from '../../../src/index.js';
+import type { OtlpMetricsRequest, Receiver, Summary, SyncEvent } from '../../../src/index.js';
 import { deviceSummaries, rng } from '../../shared/sync/fixtures.js';
 import { freePort } from '../../integration/support/servers.js';
 
@@ -26,6 +27,7 @@ const WINDOWS = 50; // x 2 segments = 100 summaries per device
 
 const SERVER_FAULTS = ['503', '502', '504', '429', 'timeout', 'reset', 'offline', '413', '400', '409', '422', '500', '401', '403', '404'] as const;
 type Fault = 'ok' | 'refused' | (typeof SERVER_FAULTS)[number];
+const REFUSALS = new Set<Fault>(['413', '400', '409', '422', '500']);
 
 const dir = mkdtempSync(join(tmpdir(), 'modelwatch-faults-'));
 const sockets = new Set<Socket>();
@@ -72,9 +74,8 @@ describe('delivery under faults', () => {
     const random = rng(42);
     const faults = Object.fromEntries(['ok', 'refused', ...SERVER_FAULTS].map((f) => [f, 0])) as Record<Fault, number>;
     const devices = new Map<string, { online: boolean; events: EventTarget }>();
-    // 30% of the requests that reach the server fail there (a little less: 413s pass single summaries),
-    // and ~3% of all attempts are refused
-    // before (in fetch; more while the receiver restarts): about 30% of attempts fail.
+    // 30% of the requests that reach the server fail there (a little less: 413s pass single
+    // summaries), and ~3% of all attempts are refused before (in fetch): about 30% of attempts fail.
     const pick = (entries: number): Fault => {
       const r = random();
       if (r >= 0.3) return 'ok';
@@ -274,6 +275,247 @@ describe('delivery under faults', () => {
         `${receiver.duplicates} duplicates dropped; ${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; ` +
         `${delivered} delivery confirmations for 1000 summaries; ${left} outbox records at reload; receiver restarted at ${before.keys}; ` +
         `fleet count ${fleet} = devices' ${fleet}; ${ms.toFixed(0)} ms`,
+    );
+  });
+});
+
+/**
+ * What the fleet sees of cumulative pushes: OTLP keeps the last point per
+ * (device, model, version, segment); a Pushgateway keeps the last PUT per
+ * group and forgets a deleted group. Both record a series that goes back
+ * (a double count undone, or a partial state) and a series held by two
+ * Pushgateway groups at once (summed twice by Prometheus).
+ */
+class FleetView {
+  private readonly otlp = new Map<string, number>();
+  private readonly groups = new Map<string, Map<string, number>>();
+  private readonly last = new Map<string, number>();
+  readonly violations: string[] = [];
+
+  apply(method: string, url: string, body: string): void {
+    if (method === 'DELETE') {
+      this.groups.delete(url);
+      return;
+    }
+    if (method === 'PUT') {
+      const samples = new Map<string, number>();
+      for (const line of body.split('\n')) {
+        const m = /^modelwatch_predictions_total\{model="([^"]*)",version="([^"]*)",segment="([^"]*)"\} (\S+)$/.exec(line);
+        if (m) samples.set(`${/device\/([^/]+)/.exec(url)![1]}|${m[1]}|${m[2]}|${m[3]}`, Number(m[4]));
+      }
+      this.groups.set(url, samples);
+      for (const [k, v] of samples) this.check(k, v);
+      return;
+    }
+    const req = JSON.parse(body) as OtlpMetricsRequest;
+    for (const rm of req.resourceMetrics) {
+      const attr = (k: string): string => (rm.resource.attributes.find((a) => a.key === k)?.value as { stringValue: string }).stringValue;
+      if (attr('service.name') !== 'fleet-test') this.violations.push(`service.name ${attr('service.name')}`);
+      const metric = rm.scopeMetrics[0]!.metrics.find((m) => m.name === 'modelwatch.predictions')!;
+      for (const p of metric.sum!.dataPoints) {
+        const seg = (p.attributes.find((a) => a.key === 'modelwatch.segment')!.value as { stringValue: string }).stringValue;
+        const k = `${attr('device.id')}|${attr('modelwatch.model.name')}|${attr('modelwatch.model.version')}|${seg}`;
+        const v = Number((p as { asInt: string }).asInt);
+        this.otlp.set(k, v);
+        this.check(k, v);
+      }
+    }
+  }
+
+  private check(k: string, v: number): void {
+    const prev = this.last.get(k) ?? 0;
+    if (v < prev) this.violations.push(`${k} went back from ${prev} to ${v}`);
+    this.last.set(k, v);
+  }
+
+  /** Predictions per series as the fleet's queries would sum them. */
+  series(): Map<string, number> {
+    const out = new Map(this.otlp);
+    for (const g of this.groups.values()) for (const [k, v] of g) out.set(k, (out.get(k) ?? 0) + v);
+    return out;
+  }
+
+  /** Series present in more than one Pushgateway group. */
+  doubled(): string[] {
+    const seen = new Map<string, number>();
+    for (const g of this.groups.values()) for (const k of g.keys()) seen.set(k, (seen.get(k) ?? 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
+  }
+}
+
+describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under faults', (format) => {
+  it('50 windows x 10 devices pushed through 30% faults, a restart and a reload: the fleet sees the devices\' totals, never a partial or double one', async () => {
+    const fleet = new FleetView();
+    const random = rng(format === 'otlp' ? 11 : 12);
+    const faults = Object.fromEntries(['ok', 'refused', ...SERVER_FAULTS].map((f) => [f, 0])) as Record<Fault, number>;
+    const devices = new Map<string, { online: boolean; events: EventTarget }>();
+    /** Series in a request: a proxy's 413 needs more than the smallest body (one series, compact). */
+    const units = (method: string, body: string): number =>
+      method === 'PUT' ? (body.split('\n').filter((l) => l.startsWith('modelwatch_latency_seconds_bucket')).length > 20 ? 2 : 1)
+        : method === 'DELETE' ? 0 : (JSON.parse(body) as OtlpMetricsRequest).resourceMetrics.reduce((t, rm) => t + rm.scopeMetrics[0]!.metrics[0]!.sum!.dataPoints.length, 0);
+    const pick = (n: number): Fault => {
+      const r = random();
+      if (r >= 0.3) return 'ok';
+      const f = SERVER_FAULTS[Math.floor((r / 0.3) * SERVER_FAULTS.length)]!;
+      return f === '413' && n < 2 ? 'ok' : f;
+    };
+    const applied = new Set<string>();
+    const listen = async (port: number): Promise<void> => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const method = req.method!;
+          const digest = createHash('sha256').update(`${method} ${req.url} ${body}`).digest('hex');
+          let fault = pick(units(method, body));
+          // A refusal is about content: a receiver that applied this exact push (its answer lost) takes it again.
+          if (REFUSALS.has(fault) && applied.has(digest)) fault = 'ok';
+          faults[fault]++;
+          if (fault === '429') return void res.writeHead(429, { 'retry-after': '0' }).end('slow down');
+          if (/^\d+$/.test(fault)) return void res.writeHead(Number(fault)).end(`injected ${fault}`);
+          // 'ok' and the faults that lose the answer after the push was applied.
+          fleet.apply(method, req.url!, body);
+          applied.add(digest);
+          if (fault === 'timeout') return;
+          if (fault === 'reset') return void res.socket?.destroy();
+          if (fault === 'offline') {
+            const id = decodeURIComponent(/device\/([^/]+)/.exec(req.url!)?.[1] ?? '') || (JSON.parse(body) as OtlpMetricsRequest).resourceMetrics[0]!.resource.attributes.find((a) => a.key === 'device.id')!.value;
+            const dev = devices.get(typeof id === 'string' ? id : (id as { stringValue: string }).stringValue)!;
+            dev.online = false;
+            dev.events.dispatchEvent(new Event('offline'));
+            setTimeout(() => {
+              dev.online = true;
+              dev.events.dispatchEvent(new Event('online'));
+            }, 15);
+          }
+          res.writeHead(200).end('{}');
+        });
+      });
+      server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    };
+    const port = await freePort();
+    await listen(port);
+    const endpoint = format === 'otlp' ? `http://127.0.0.1:${port}/v1/metrics` : `http://127.0.0.1:${port}`;
+    const refused = `http://127.0.0.1:${await freePort()}/`;
+    const fetchRandom = rng(8);
+    const faultyFetch = ((u: string, init: RequestInit) => {
+      if (fetchRandom() < 0.03) {
+        faults.refused++;
+        return globalThis.fetch(refused, init);
+      }
+      return globalThis.fetch(u, init);
+    }) as typeof fetch;
+
+    const stores = new Map<string, MemoryOutbox>();
+    const engines = new Map<string, SyncEngine>();
+    const events: SyncEvent[] = [];
+    let requeued = 0;
+    const makeEngine = (id: string): SyncEngine => {
+      const dev = devices.get(id)!;
+      const engine: SyncEngine = new SyncEngine(stores.get(id)!, {
+        endpoint,
+        format,
+        deviceId: id,
+        serviceName: 'fleet-test',
+        intervalMs: 20,
+        timeoutMs: 60,
+        backoffBaseMs: 2,
+        backoffMaxMs: 40,
+        fetch: faultyFetch,
+        isOnline: () => dev.online,
+        events: dev.events,
+        locks: null,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'paused') setTimeout(() => engines.get(id) === engine && engine.resume(), 10);
+          if (e.type === 'quarantined' && e.count > 0) {
+            setTimeout(() => {
+              if (engines.get(id) === engine) void engine.requeueQuarantined().then((n) => (requeued += n));
+            }, 30);
+          }
+        },
+      });
+      engines.set(id, engine);
+      engine.start();
+      return engine;
+    };
+    const truth = new Map<string, number>();
+    for (let d = 0; d < DEVICES; d++) {
+      const id = `device-${d}`;
+      devices.set(id, { online: true, events: new EventTarget() });
+      stores.set(id, new MemoryOutbox());
+      makeEngine(id);
+    }
+    const until = async (cond: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 90_000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const settled = (): boolean => [...engines.values()].every((e) => e.pending === 0 && e.quarantined === 0);
+    const t0 = performance.now();
+    let downAt = -1;
+    for (let w = 0; w < WINDOWS; w++) {
+      if (w === 20) {
+        // "Page reload": engines vanish, new ones read the same outboxes (and any quarantine).
+        for (const e of engines.values()) await e.stop();
+        for (const id of devices.keys()) void makeEngine(id).requeueQuarantined().then((n) => (requeued += n));
+      }
+      if (w === 35) {
+        // Receiver restart: the server goes away with this window's pushes pending, then comes back
+        // around the same state.
+        await new Promise((r) => {
+          server!.close(r);
+          for (const s of sockets) s.destroy();
+        });
+        downAt = events.filter((e) => e.type === 'failed' && e.status === undefined).length;
+      }
+      for (let d = 0; d < DEVICES; d++) {
+        const sums = deviceSummaries(d, w, 20);
+        for (const s of sums) {
+          const k = `device-${d}|${s.model}|${s.modelVersion}|${s.segment}`;
+          truth.set(k, (truth.get(k) ?? 0) + s.count);
+        }
+        await engines.get(`device-${d}`)!.add(sums);
+      }
+      if (w === 35) {
+        await until(() => events.filter((e) => e.type === 'failed' && e.status === undefined).length >= downAt + DEVICES, 'pushes to the stopped receiver');
+        await listen(port);
+      }
+      await until(settled, `window ${w} delivered`);
+      // Between rounds the fleet never sees more than the devices have (no double count).
+      for (const [k, v] of fleet.series()) if (v > truth.get(k)!) fleet.violations.push(`${k}: ${v} > ${truth.get(k)!}`);
+    }
+    const ms = performance.now() - t0;
+    for (const e of engines.values()) await e.stop();
+
+    expect(fleet.violations).toEqual([]);
+    expect(fleet.doubled()).toEqual([]);
+    expect(Object.fromEntries(fleet.series())).toEqual(Object.fromEntries(truth));
+    const total = [...truth.values()].reduce((t, v) => t + v, 0);
+    expect([...fleet.series().values()].reduce((t, v) => t + v, 0)).toBe(total);
+    // The outbox holds the state record alone.
+    expect([...stores.values()].map((s) => s.size)).toEqual(new Array(DEVICES).fill(1));
+
+    const attempts = Object.values(faults).reduce((t, x) => t + x, 0);
+    const failed = attempts - faults.ok;
+    expect(failed / attempts).toBeGreaterThan(0.25);
+    expect(attempts).toBeGreaterThan(1000);
+    for (const f of SERVER_FAULTS) expect(faults[f], f).toBeGreaterThan(0);
+    const count = (t: SyncEvent['type']): number => events.filter((e) => e.type === t).length;
+    expect(count('paused')).toBeGreaterThan(0);
+    const quarantined = events.reduce((t, e) => t + (e.type === 'quarantined' ? e.count : 0), 0);
+    expect(quarantined).toBeGreaterThan(0);
+    expect(requeued).toBe(quarantined);
+    console.log(
+      `[sync] ${format} delivery under faults: ${attempts} attempts (${faults.ok} ok, ${((100 * failed) / attempts).toFixed(1)}% failed) ${JSON.stringify(faults)}; ` +
+        `${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; fleet predictions ${total} = devices' ${total}; ${ms.toFixed(0)} ms`,
     );
   });
 });
