@@ -27,6 +27,8 @@ export interface ReceiverState {
   devices: number;
   /** Batches POSTed (including refused ones). */
   posts: number;
+  /** The authorization header of each batch POSTed, in order. */
+  authorizations: string[];
   /** Fleet aggregate per series. */
   series: { model: string; modelVersion: string; segment: string; count: number; labeled: number; predicted?: { classes: number[]; counts: number[] } }[];
 }
@@ -38,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let receiver: Receiver = createReceiver({ path: '/v1/summaries' });
   let fail = 0;
   let posts = 0;
+  let authorizations: string[] = [];
   const pushes: Pushes = {};
   const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, PUT' };
   const json = (res: ServerResponse, body: unknown): void => {
@@ -56,6 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         duplicates: receiver.duplicates,
         devices: receiver.devices,
         posts,
+        authorizations,
         series: receiver.aggregate().map((s) => ({
           model: s.model, modelVersion: s.modelVersion, segment: s.segment, count: s.count, labeled: s.labeled,
           ...(s.predicted ? { predicted: s.predicted } : {}),
@@ -67,6 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       receiver = createReceiver({ path: '/v1/summaries' });
       fail = 0;
       posts = 0;
+      authorizations = [];
       // Pushes are kept: each test pushes under its own device path, and a
       // reset by one test file must not wipe another's (files may run at once).
       return json(res, { ok: true });
@@ -89,6 +94,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     if (req.method === 'POST') {
       posts++;
+      authorizations.push(req.headers.authorization ?? '');
       if (fail > 0) {
         fail--;
         req.resume();
