@@ -16,8 +16,16 @@
 // (job/device/model/version/segment: the labels the series already carries,
 // so series and label names are unchanged) and no split ever sends a part of
 // a group. A device that pushed with the earlier layout (one group per
-// device) deletes that group before its first push in this layout; until
-// then the two would be summed twice.
+// device) empties that group before its first push in this layout (until
+// then the two would be summed twice): a PUT with an empty body, which the
+// Pushgateway documents as deleting the group's metrics, rather than a
+// DELETE, which a CORS proxy set up for PUT may refuse at preflight.
+//
+// A refused series (a non-retryable status for its push alone) keeps its
+// stored totals and its new entries go to quarantine. If the receiver had
+// taken an earlier push of that series whose answer was lost, it now sees the
+// older totals until the quarantine is re-queued: the one case where a
+// series may go back.
 import { mergeSummaries, parseSummary, serializeSummary } from '../summary/index.js';
 import type { Summary } from '../summary/index.js';
 import { seriesKey } from './key.js';
@@ -70,7 +78,7 @@ export function prometheusFormat(o: { endpoint: string; deviceId: string; job: s
       };
     },
     compacts: true,
-    layout: { name: 'series', migrate: { url: pushgatewayUrl(o.endpoint, o.job, o.deviceId), method: 'DELETE', headers: {}, body: '' } },
+    layout: { name: 'series', migrate: { url: pushgatewayUrl(o.endpoint, o.job, o.deviceId), method: 'PUT', headers: { 'content-type': PROMETHEUS_CONTENT_TYPE }, body: '' } },
   };
 }
 

@@ -57,8 +57,7 @@ export class HttpTransport {
     this.inflight.add(c);
     const timer = setTimeout(() => c.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
     try {
-      const body = req.method === 'DELETE' ? null : req.body;
-      const res = await this.fetchFn(req.url, { method: req.method, headers: { ...this.last, ...req.headers }, body, signal: c.signal });
+      const res = await this.fetchFn(req.url, { method: req.method, headers: { ...this.last, ...req.headers }, body: req.body, signal: c.signal });
       // Read the body under the same timeout: a stalled body is a failed delivery.
       return { status: res.status, body: await res.text(), retryAfter: res.headers.get('retry-after') };
     } finally {
@@ -91,7 +90,7 @@ export function sendKeepalive(requests: readonly SyncRequest[], env: { fetch?: t
   let sent = 0;
   for (const r of requests) {
     try {
-      f(r.url, { method: r.method, headers: r.headers, body: r.method === 'DELETE' ? null : r.body, keepalive: true, credentials: 'omit' }).catch(() => undefined);
+      f(r.url, { method: r.method, headers: r.headers, body: r.body, keepalive: true, credentials: 'omit' }).catch(() => undefined);
       sent++;
     } catch {
       // A fetch polyfill may throw synchronously: the request stays in the outbox.

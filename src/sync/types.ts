@@ -90,7 +90,7 @@ export type SyncTuning = Pick<SyncOptions, 'job' | 'batchSize' | 'maxEntries' | 
 /** One HTTP request as the engine builds it. */
 export interface SyncRequest {
   url: string;
-  method: 'POST' | 'PUT' | 'DELETE';
+  method: 'POST' | 'PUT';
   headers: Record<string, string>;
   body: string;
 }

@@ -248,14 +248,14 @@ describe("'otlp': cumulative pushes cut by series", () => {
 });
 
 describe("'prometheus': one Pushgateway group per series", () => {
-  it('PUT per (model, version, segment); the per-device group of the earlier layout is deleted once; a 413 sends the compact form', async () => {
+  it('PUT per (model, version, segment); the per-device group of the earlier layout is emptied once; a 413 sends the compact form', async () => {
     const store = new MemoryOutbox();
-    const { fetch, sent } = endpoint((r) => (r.method === 'PUT' && r.body.length > 30_000 ? 413 : r.method === 'DELETE' ? 202 : 200));
+    const { fetch, sent } = endpoint((r) => (r.body.length > 30_000 ? 413 : 200));
     const e = engine(store, { format: 'prometheus', fetch });
     await e.add(deviceSummaries(1, 0, 3000));
     expect(await e.flush()).toMatchObject({ delivered: 2, pending: 0 });
-    expect(sent[0]).toMatchObject({ method: 'DELETE', url: 'https://x.example/metrics/job/modelwatch/device/d' });
-    const puts = sent.filter((r) => r.method === 'PUT');
+    expect(sent[0]).toMatchObject({ method: 'PUT', url: 'https://x.example/metrics/job/modelwatch/device/d', body: '' });
+    const puts = sent.slice(1);
     const ok = puts.filter((r) => r.body.length <= 30_000);
     expect(new Set(ok.map((r) => r.url))).toEqual(new Set([
       'https://x.example/metrics/job/modelwatch/device/d/model/churn/version/v1/segment@base64/=',

@@ -88,8 +88,8 @@ describe('the pagehide flush of a Prometheus device', () => {
     const reqs = e.beaconRequests();
     const bytes = reqs.reduce((s, r) => s + new TextEncoder().encode(r.body).length, 0);
     expect(bytes).toBeLessThanOrEqual(60_000);
-    // First the clean-up of the one-group-per-device layout, then a PUT per (model, version, segment).
-    expect(reqs[0]).toMatchObject({ method: 'DELETE', url: 'https://x.example/metrics/job/modelwatch/device/d' });
+    // First the clean-up of the one-group-per-device layout (an empty PUT), then a PUT per (model, version, segment).
+    expect(reqs[0]).toMatchObject({ method: 'PUT', url: 'https://x.example/metrics/job/modelwatch/device/d', body: '' });
     const puts = reqs.slice(1);
     expect(puts.every((r) => r.method === 'PUT')).toBe(true);
     expect(new Set(puts.map((r) => r.url)).size).toBe(puts.length);
