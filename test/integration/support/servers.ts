@@ -66,7 +66,9 @@ export async function startServers(): Promise<Servers> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'modelwatch-prom-'));
   const [gwPort, promPort] = [await freePort(), await freePort()];
-  const gw = start(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${gwPort}`, '--log.level=warn']);
+  // Its own persistence file: Debian's gateway defaults to /var/lib/prometheus/pushgateway.data, shared
+  // by every gateway started without the flag, so one run would see another's devices.
+  const gw = start(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${gwPort}`, `--persistence.file=${join(dir, 'pushgateway.data')}`, '--log.level=warn']);
   const config = join(dir, 'prometheus.yml');
   writeFileSync(
     config,
