@@ -52,11 +52,12 @@ export class HttpTransport {
    * function that threw.
    */
   async send(req: SyncRequest): Promise<Answer> {
-    if (typeof this.headers === 'function') this.last = clean(await this.headers(), 'options.headers()');
     const c = new AbortController();
     this.inflight.add(c);
     const timer = setTimeout(() => c.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
     try {
+      // Under the same timeout and abort: a headers function that never settles must not stall the outbox.
+      if (typeof this.headers === 'function') this.last = clean(await Promise.race([this.headers(), aborted(c.signal)]), 'options.headers()');
       const res = await this.fetchFn(req.url, { method: req.method, headers: { ...this.last, ...req.headers }, body: req.body, signal: c.signal });
       // Read the body under the same timeout: a stalled body is a failed delivery.
       return { status: res.status, body: await res.text(), retryAfter: res.headers.get('retry-after') };
@@ -70,6 +71,11 @@ export class HttpTransport {
   abortAll(reason: string): void {
     for (const c of this.inflight) c.abort(new DOMException(reason, 'AbortError'));
   }
+}
+
+/** A promise that rejects with the signal's reason once it aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
 }
 
 /**

@@ -190,6 +190,13 @@ describe('headers', () => {
     await bad.add(windows(1));
     expect(await bad.flush()).toMatchObject({ stopped: 'failed', pending: 2 });
     expect((events.find((x) => x.type === 'failed') as { error: Error }).error).toMatchObject({ name: 'InputError', argument: 'options.headers()' });
+    // A function that never settles times out like a request: the outbox is not stalled.
+    const hung = engine(new MemoryOutbox(), { format: 'json', fetch, timeoutMs: 20, headers: () => new Promise<Record<string, string>>(() => undefined) }, events);
+    await hung.add(windows(1));
+    expect(await hung.flush()).toMatchObject({ stopped: 'failed', pending: 2 });
+    expect((events.at(-1) as { error: Error }).error).toMatchObject({ name: 'TimeoutError' });
+    await hung.add(windows(1, 2));
+    expect(hung.pending).toBe(4);
   });
 });
 
