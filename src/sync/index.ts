@@ -6,8 +6,10 @@
 //   await sync.add(closedWindowSummaries);
 //
 // Formats: 'otlp' (OTLP/HTTP JSON metrics), 'prometheus' (Pushgateway text,
-// grouping key job/device), 'json' (modelwatch batches for createReceiver()).
-// Only summaries leave the device unless allowRawRows is set.
+// one group job/device/model/version/segment per series), 'json' (modelwatch
+// batches for createReceiver()). Delivery rules (retry, cut, pause,
+// quarantine) are at the top of engine.ts. Only summaries leave the device
+// unless allowRawRows is set.
 export { SyncEngine, checkEndpoint } from './engine.js';
 export { sendKeepalive } from './transport.js';
 export { MemoryOutbox } from './memory.js';
