@@ -92,6 +92,9 @@ describe('sync options are validated at creation', () => {
       [{ endpoint, format: 'json', headers: { a: 1 } }, 'sync.headers.a'],
       [{ endpoint, format: 'json', online: 'yes' }, 'sync.online'],
       [{ endpoint, format: 'json', deviceId: '' }, 'sync.deviceId'],
+      [{ endpoint, format: 'otlp', serviceName: '' }, 'sync.serviceName'],
+      [{ endpoint, format: 'otlp', resource: { 'service.version': 2 } }, 'sync.resource'],
+      [{ endpoint, format: 'json', maxRequestBytes: 0 }, 'sync.maxRequestBytes'],
     ];
     for (const [sync, argument] of bad) {
       const e = await createMonitor(opts(sync)).catch((x: unknown) => x);
