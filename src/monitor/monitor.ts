@@ -9,7 +9,7 @@ import { InputError, ModelwatchError, StateError } from '../errors.js';
 import { IdAllocator } from '../store/index.js';
 import type { StoreEvent } from '../store/index.js';
 import type { SlaResult } from '../metrics/types.js';
-import { sendKeepalive } from '../sync/engine.js';
+import { sendKeepalive } from '../sync/transport.js';
 import type { SyncRequest } from '../sync/types.js';
 import type {
   Alert,
@@ -207,7 +207,7 @@ async function startEngine(r: Resolved, onEvent: (e: EngineEvent) => void): Prom
   if (r.worker === false) {
     const { createEngine } = await import('../worker/engine.js');
     const engine = createEngine();
-    await engine.open(r.engine, r.indexedDB, onEvent);
+    await engine.open(r.engine, r.indexedDB, onEvent, r.syncHeaders);
     return { client: engine, mode: 'in-thread' };
   }
   installErrorTransfer();
@@ -225,8 +225,9 @@ async function startEngine(r: Resolved, onEvent: (e: EngineEvent) => void): Prom
     worker.addEventListener('error', (e) => reject(new ModelwatchError('WORKER_FAILED', `the monitor worker failed to start: ${e.message ?? 'script error'}`)), { once: true });
   });
   try {
-    // The worker calls onEvent through a comlink proxy (a MessagePort); worker.ts releases it on close.
-    await Promise.race([client.open(r.engine, undefined, proxy(onEvent)), failed]);
+    // The worker calls onEvent and the app's headers function (which stays on
+    // this thread) through comlink proxies (MessagePorts); worker.ts releases them on close.
+    await Promise.race([client.open(r.engine, undefined, proxy(onEvent), r.syncHeaders ? proxy(r.syncHeaders) : undefined), failed]);
   } catch (e) {
     client[releaseProxy]();
     worker.terminate();

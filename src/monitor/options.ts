@@ -106,6 +106,8 @@ export interface Resolved {
   checkIntervalMs: number;
   worker: boolean | string | URL | Worker;
   indexedDB: IDBFactory | undefined;
+  /** sync.headers when it is a function: it cannot be cloned into the engine's config (see EngineApi.open). */
+  syncHeaders?: Extract<SyncOptions['headers'], (...a: never[]) => unknown>;
 }
 
 function num(value: unknown, name: string, fallback: number, check: (v: number) => boolean, want: string): number {
@@ -129,7 +131,7 @@ function resolveSync(o: MonitorSyncOptions, flushIntervalMs: number): SyncConfig
     throw e;
   }
   if (!FORMATS.includes(o.format)) throw new InputError('INVALID_OPTION', 'sync.format', `is ${JSON.stringify(o.format)}; use 'otlp', 'prometheus' or 'json'.`);
-  if (o.headers !== undefined) {
+  if (o.headers !== undefined && typeof o.headers !== 'function') {
     if (o.headers === null || typeof o.headers !== 'object') throw new InputError('INVALID_OPTION', 'sync.headers', 'expected { name: value } with string values.');
     for (const [k, v] of Object.entries(o.headers)) {
       if (typeof v !== 'string') throw new InputError('INVALID_OPTION', `sync.headers.${k}`, `is ${typeof v}; expected a string.`);
@@ -149,7 +151,7 @@ function resolveSync(o: MonitorSyncOptions, flushIntervalMs: number): SyncConfig
   const out: SyncConfig = {
     endpoint: o.endpoint,
     format: o.format,
-    headers: { ...(o.headers ?? {}) },
+    headers: typeof o.headers === 'function' ? {} : { ...(o.headers ?? {}) },
     intervalMs: ms('intervalMs', 60_000),
     windowMs,
     graceMs,
@@ -159,7 +161,17 @@ function resolveSync(o: MonitorSyncOptions, flushIntervalMs: number): SyncConfig
   if (o.deviceId !== undefined) out.deviceId = o.deviceId;
   if (o.name !== undefined) out.name = o.name;
   if (o.job !== undefined) out.job = o.job;
-  for (const k of ['batchSize', 'maxEntries'] as const) if (o[k] !== undefined) out[k] = num(o[k], `sync.${k}`, 0, positiveInt, 'a positive integer');
+  if (o.serviceName !== undefined && (typeof o.serviceName !== 'string' || o.serviceName === '')) {
+    throw new InputError('INVALID_OPTION', 'sync.serviceName', `is ${JSON.stringify(o.serviceName)}; expected a non-empty string.`);
+  }
+  if (o.serviceName !== undefined) out.serviceName = o.serviceName;
+  if (o.resource !== undefined) {
+    if (o.resource === null || typeof o.resource !== 'object' || Object.values(o.resource).some((v) => typeof v !== 'string')) {
+      throw new InputError('INVALID_OPTION', 'sync.resource', "expected { 'attribute.name': 'value' } with string values.");
+    }
+    out.resource = { ...o.resource };
+  }
+  for (const k of ['batchSize', 'maxEntries', 'maxRequestBytes'] as const) if (o[k] !== undefined) out[k] = num(o[k], `sync.${k}`, 0, positiveInt, 'a positive integer');
   for (const k of ['backoffBaseMs', 'backoffMaxMs', 'timeoutMs', 'beaconBytes'] as const) if (o[k] !== undefined) out[k] = ms(k, 0);
   return out;
 }
@@ -252,5 +264,6 @@ export function resolveOptions(o: MonitorOptions): Resolved {
     checkIntervalMs: num(o.checkIntervalMs, 'checkIntervalMs', 0, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0 (0 = off)'),
     worker: o.indexedDB ? false : (w ?? typeof Worker !== 'undefined'),
     indexedDB: o.indexedDB,
+    ...(typeof o.sync?.headers === 'function' ? { syncHeaders: o.sync.headers } : {}),
   };
 }

@@ -6,14 +6,16 @@
 //   await sync.add(closedWindowSummaries);
 //
 // Formats: 'otlp' (OTLP/HTTP JSON metrics), 'prometheus' (Pushgateway text,
-// grouping key job/device), 'json' (modelwatch batches for createReceiver()
-// of 'modelwatch/receiver', src/receiver/).
+// one group job/device/model/version/segment per series), 'json' (modelwatch
+// batches for createReceiver() of 'modelwatch/receiver', src/receiver/).
+// Delivery rules (retry, cut, pause, quarantine) are at the top of engine.ts.
 // Only summaries leave the device unless allowRawRows is set.
-export { SyncEngine, sendKeepalive, checkEndpoint } from './engine.js';
+export { SyncEngine, checkEndpoint } from './engine.js';
+export { sendKeepalive } from './transport.js';
 export { MemoryOutbox } from './memory.js';
 export { idempotencyKey, seriesKey } from './key.js';
 export { backoffDelay, parseRetryAfter } from './backoff.js';
-export { encodeOtlp, expPoint, otlpBuckets, unixNano, CUMULATIVE } from './otlp.js';
+export { encodeOtlp, expPoint, inSeconds, otlpBuckets, unixNano, CUMULATIVE } from './otlp.js';
 export type { OtlpMetricsRequest, OtlpMetric, OtlpExpPoint, OtlpNumberPoint, OtlpBuckets, OtlpAttribute, OtlpOptions } from './otlp.js';
 export { encodePrometheus, pushgatewayUrl, escapeLabelValue, formatValue, PROMETHEUS_CONTENT_TYPE, DEFAULT_EXPONENTIAL_SCALE, DEFAULT_EXPONENTIAL_RANGE_S } from './prometheus.js';
 export type { PrometheusOptions } from './prometheus.js';

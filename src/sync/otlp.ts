@@ -6,8 +6,10 @@
 // segment. Counts are Sums and the latency / confidence sketches are
 // ExponentialHistograms, both CUMULATIVE since the series' first window: the
 // sketch is already OpenTelemetry's exponential histogram (same scale, offset
-// and bucket indexing), so it goes over unchanged, and re-sending the same
-// cumulative state (a retry, a pagehide beacon) cannot double-count.
+// and bucket indexing), so its counts go over unchanged, and re-sending the
+// same cumulative state (a retry, a pagehide beacon) cannot double-count.
+// Latency is in seconds (unit 's'), as OpenTelemetry's semantic conventions
+// ask for durations and as the Prometheus encoder writes it (see inSeconds).
 import { summaryMetrics } from '../summary/index.js';
 import type { ExpHistogram, Summary } from '../summary/index.js';
 
@@ -112,6 +114,29 @@ export function expPoint(h: ExpHistogram, base: PointBase): OtlpExpPoint {
 }
 
 /**
+ * A sketch of milliseconds as an ExponentialHistogramDataPoint in seconds.
+ * Counts, zero count, sum, min and max are exact. 1000 is not a power of the
+ * bucket base, so no rebucketing is exact: each bucket keeps its count and
+ * moves by round(log_base 1000) indexes, which places it within half a
+ * bucket of its true bounds. A quantile read from the point is then within a
+ * relative base − 1 (1.1% at scale 6) instead of the sketch's own
+ * (base − 1) / (base + 1); the exact bucket counts stay in the Prometheus
+ * encoding, whose `le` grid is the sketch's own bounds written in seconds.
+ */
+export function inSeconds(h: ExpHistogram, base: PointBase): OtlpExpPoint {
+  const shift = Math.round(Math.log2(1000) * 2 ** h.scale);
+  const p = expPoint(h, base);
+  if (p.positive.bucketCounts.length) p.positive.offset -= shift;
+  if (p.negative.bucketCounts.length) p.negative.offset -= shift;
+  p.sum = h.sum / 1000;
+  if (h.count > 0) {
+    p.min = h.min / 1000;
+    p.max = h.max / 1000;
+  }
+  return p;
+}
+
+/**
  * ExportMetricsServiceRequest (OTLP/HTTP JSON) of summaries holding the
  * cumulative totals of their series. Needs init() (gauges use summaryMetrics).
  */
@@ -160,7 +185,7 @@ export function encodeOtlp(summaries: readonly Summary[], options: OtlpOptions):
         for (let i = 0; i < k; i++) correct += s.confusion.cells[i * k + i]!;
         count('modelwatch.correct', '{prediction}', 'Labeled predictions equal to their label.', correct);
       }
-      metric('modelwatch.latency', 'ms', 'Model call latency.', 'exponentialHistogram').exponentialHistogram!.dataPoints.push(expPoint(s.latency, base()));
+      metric('modelwatch.latency', 's', 'Model call latency.', 'exponentialHistogram').exponentialHistogram!.dataPoints.push(inSeconds(s.latency, base()));
       metric('modelwatch.confidence', '1', 'Prediction scores.', 'exponentialHistogram').exponentialHistogram!.dataPoints.push(expPoint(s.confidence, base()));
       const m = summaryMetrics(s);
       gauge('modelwatch.label_coverage', 'Share of predictions with ground truth.', m.coverage);

@@ -343,11 +343,13 @@ function base64url(text: string): string {
 }
 
 /**
- * The Pushgateway URL of one device's group: {base}/metrics/job/{job}/device/{id}.
- * Values that are not plain path segments use the `@base64` form
- * (https://github.com/prometheus/pushgateway#url).
+ * The Pushgateway URL of a group: {base}/metrics/job/{job}/device/{id}, then
+ * `labels` in order (the sync engine adds model, version and segment: one
+ * group per series). Values that are not plain path segments use the
+ * `@base64` form (https://github.com/prometheus/pushgateway#url).
  */
-export function pushgatewayUrl(base: string, job: string, deviceId: string): string {
+export function pushgatewayUrl(base: string, job: string, deviceId: string, labels: Readonly<Record<string, string>> = {}): string {
   const part = (name: string, v: string): string => (SAFE_SEGMENT.test(v) ? `${name}/${v}` : `${name}@base64/${base64url(v) || '='}`);
-  return `${base.replace(/\/+$/, '')}/metrics/${part('job', job)}/${part('device', deviceId)}`;
+  const more = Object.entries(labels).map(([k, v]) => `/${part(k, v)}`).join('');
+  return `${base.replace(/\/+$/, '')}/metrics/${part('job', job)}/${part('device', deviceId)}${more}`;
 }

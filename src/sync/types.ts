@@ -16,6 +16,14 @@ export interface OutboxStore {
   outbox(limit?: number): Promise<OutboxRecord[]>;
 }
 
+/**
+ * Request headers: fixed, or a function called before every request (sync or
+ * async), e.g. to send a token that expires. Names are case-insensitive; the
+ * engine sets `content-type` itself, after these. A pagehide flush cannot
+ * wait, so it sends the headers the function last returned.
+ */
+export type SyncHeaders = Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>);
+
 /** Options of a SyncEngine; only endpoint, format and deviceId are required. */
 export interface SyncOptions {
   /**
@@ -27,16 +35,27 @@ export interface SyncOptions {
   format: SyncFormat;
   /** Stable id of this device (browser profile); part of every idempotency key. */
   deviceId: string;
-  /** Extra request headers, e.g. { authorization: 'Bearer …' }. */
-  headers?: Record<string, string>;
+  /** Extra request headers, e.g. { authorization: 'Bearer …' }, or a function returning them per request. */
+  headers?: SyncHeaders;
+  /** OTLP resource attribute `service.name` (default 'modelwatch'). */
+  serviceName?: string;
+  /** More OTLP resource attributes, e.g. { 'service.version': '2.1', 'deployment.environment.name': 'prod' }. */
+  resource?: Readonly<Record<string, string>>;
   /** Time between sync rounds in ms (default 60 s). */
   intervalMs?: number;
   /** Outbox name: engines with different names keep separate queues and locks (default 'default'). */
   name?: string;
   /** Pushgateway job label (default 'modelwatch'). */
   job?: string;
-  /** Most summaries per request (default 100). */
+  /** Most summaries per request (default 100; 'json'). */
   batchSize?: number;
+  /**
+   * Largest request body in bytes (default 1,000,000, under the 1 MiB that
+   * nginx and many proxies accept). Larger requests are cut: 'json' into
+   * smaller batches, 'otlp' into subsets of series, 'prometheus' one series
+   * per push. A 413 cuts further and lowers this for the engine's lifetime.
+   */
+  maxRequestBytes?: number;
   /** Most pending summaries before the full-outbox policy applies (default 10,000). */
   maxEntries?: number;
   /** First retry delay in ms (default 1 s); doubles per failure, with jitter. */
@@ -66,7 +85,7 @@ export interface SyncOptions {
 }
 
 /** The delivery settings that callers of the engine (the monitor) pass through unchanged. */
-export type SyncTuning = Pick<SyncOptions, 'job' | 'batchSize' | 'maxEntries' | 'backoffBaseMs' | 'backoffMaxMs' | 'timeoutMs' | 'beaconBytes'>;
+export type SyncTuning = Pick<SyncOptions, 'job' | 'batchSize' | 'maxEntries' | 'backoffBaseMs' | 'backoffMaxMs' | 'timeoutMs' | 'beaconBytes' | 'maxRequestBytes' | 'serviceName' | 'resource'>;
 
 /** One HTTP request as the engine builds it. */
 export interface SyncRequest {
@@ -83,16 +102,28 @@ export interface FlushResult {
   /** Pending summaries left. */
   pending: number;
   /** Why the flush stopped before emptying the outbox, if it did. */
-  stopped?: 'offline' | 'backoff' | 'not-leader' | 'failed' | 'stopped';
+  stopped?: 'offline' | 'backoff' | 'not-leader' | 'failed' | 'stopped' | 'paused';
   /** When the next attempt may be made (ms), after a failure. */
   retryAt?: number;
 }
 
 /** Events reported through options.onEvent. */
 export type SyncEvent =
+  /** Summaries the endpoint confirmed (json: per request; otlp/prometheus: per round of pushes). */
   | { type: 'delivered'; count: number; status: number }
+  /** A request got no answer or a retryable status (429, 502, 503, 504): retried after retryInMs. */
   | { type: 'failed'; status?: number; error?: unknown; retryInMs: number; attempt: number }
-  | { type: 'rejected'; count: number; status: number; reason: string }
+  /**
+   * The endpoint refused these entries for good (a non-retryable status for a
+   * request holding only them, a 413 for one that cannot be cut, or the
+   * receiver's list of invalid entries): kept in quarantine, out of the queue
+   * (see SyncEngine.quarantined, requeueQuarantined()). count may be 0 when a
+   * push of stored totals alone was refused.
+   */
+  | { type: 'quarantined'; count: number; status?: number; reason: string; keys: string[] }
+  /** 401, 403 or 404: the configuration (credentials, URL) is wrong; nothing is sent until resume(). */
+  | { type: 'paused'; status: number; reason: string }
+  | { type: 'resumed' }
   | { type: 'coalesced'; before: number; after: number }
   | { type: 'dropped'; count: number }
   | { type: 'leader'; leader: boolean }

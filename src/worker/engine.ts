@@ -480,7 +480,7 @@ export function createEngine(): EngineApi {
   }
 
   const api: EngineApi = {
-    async open(config, factory, listener) {
+    async open(config, factory, listener, headers) {
       if (store) throw new StateError('INVALID_OPTION', 'the engine is already open');
       await init();
       cfg = config;
@@ -508,7 +508,7 @@ export function createEngine(): EngineApi {
       baseline = config.baseline ?? (await savedBaseline(store, config));
       if (config.sync) {
         try {
-          sync = await startSync(store, config, config.sync, windowSummaries);
+          sync = await startSync(store, config, config.sync, windowSummaries, headers);
         } catch (e) {
           store.close();
           store = undefined;

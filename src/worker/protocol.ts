@@ -14,7 +14,7 @@ import type {
   SlaResult,
   TrendResult,
 } from '../metrics/types.js';
-import type { FlushResult, SyncOptions, SyncRequest, SyncTuning } from '../sync/types.js';
+import type { FlushResult, SyncHeaders, SyncOptions, SyncRequest, SyncTuning } from '../sync/types.js';
 
 /**
  * A batch from the main thread: the shared row columns (ids were allocated
@@ -297,8 +297,12 @@ export type EngineMode = 'worker' | 'in-thread';
 
 /** The engine's API: every method is callable through comlink. */
 export interface EngineApi {
-  /** Opens the store; `onEvent` receives store events and batches handed back (a comlink proxy in worker mode). */
-  open(config: EngineConfig, factory?: IDBFactory, onEvent?: (event: EngineEvent) => void): Promise<{ alerts: Alert[] }>;
+  /**
+   * Opens the store. `onEvent` receives store events and batches handed back;
+   * `headers` is the app's sync headers function, which cannot be cloned into
+   * the config. In a Worker both arrive as comlink proxies (headers then returns a Promise).
+   */
+  open(config: EngineConfig, factory?: IDBFactory, onEvent?: (event: EngineEvent) => void, headers?: SyncHeaders): Promise<{ alerts: Alert[] }>;
   reserveIdBlock(): Promise<number>;
   ingest(batch: IngestBatch): Promise<void>;
   ingestLabels(batch: LabelIngest): Promise<void>;

@@ -42,7 +42,7 @@
 // delivered state) are removed in the transaction that stores the new id.
 import type { Store } from '../store/index.js';
 import { SyncEngine } from '../sync/index.js';
-import type { SyncEvent, SyncRequest } from '../sync/index.js';
+import type { SyncEvent, SyncHeaders, SyncRequest } from '../sync/index.js';
 import { applyAllowList, applyFloor, heldRows } from '../sync/privacy.js';
 import type { Held } from '../sync/privacy.js';
 import type { Summary } from '../summary/index.js';
@@ -119,7 +119,7 @@ async function deviceId(store: Store, c: Pick<EngineConfig, 'dbName'>, given: st
  * Starts sync for an open engine: resolves the device id, creates and starts
  * the SyncEngine on the store's outbox and schedules window closes.
  */
-export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries): Promise<SyncBridge> {
+export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries, headers?: SyncHeaders): Promise<SyncBridge> {
   let device = await deviceId(store, c, sc.deviceId);
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   const g = globalThis as unknown as Partial<EventTarget>;
@@ -156,8 +156,12 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     } else if (e.type === 'failed') {
       const err = e.error as { name?: string; message?: string } | undefined;
       lastError = e.status !== undefined ? `HTTP ${e.status}` : err ? `${err.name ?? 'Error'}: ${err.message ?? String(err)}` : 'request failed';
-    } else if (e.type === 'rejected') {
-      lastError = `HTTP ${e.status}: ${e.count} summaries refused (${e.reason})`;
+    } else if (e.type === 'quarantined') {
+      lastError = `${e.count} summaries quarantined (${e.reason})`;
+    } else if (e.type === 'paused') {
+      lastError = `delivery paused by HTTP ${e.status} (check the endpoint and credentials): ${e.reason}`;
+    } else if (e.type === 'resumed') {
+      lastError = undefined;
     }
   };
   const pass = <K extends keyof SyncConfig>(k: K): Partial<Pick<SyncConfig, K>> => (sc[k] !== undefined ? ({ [k]: sc[k] } as Pick<SyncConfig, K>) : {});
@@ -170,7 +174,8 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       endpoint: sc.endpoint,
       format: sc.format,
       deviceId: id,
-      headers: sc.headers,
+      // A headers function of the app (through a comlink proxy in a Worker) or fixed headers.
+      headers: headers ?? sc.headers,
       intervalMs: sc.intervalMs,
       name: nameOf(epoch),
       ...pass('job'),
@@ -180,6 +185,9 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       ...pass('backoffMaxMs'),
       ...pass('timeoutMs'),
       ...pass('beaconBytes'),
+      ...pass('maxRequestBytes'),
+      ...pass('serviceName'),
+      ...pass('resource'),
       isOnline: online,
       events,
       onEvent,
@@ -327,6 +335,8 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     close,
     async syncNow(at: number): Promise<SyncNowResult> {
       const enqueued = await close(at);
+      // The app asks to deliver now: after a pause (401/403/404) that is its retry.
+      engine.resume();
       const r = await engine.flush();
       return { enqueued, delivered: r.delivered, pending: r.pending, ...(r.stopped ? { stopped: r.stopped } : {}) };
     },

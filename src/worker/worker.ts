@@ -7,20 +7,20 @@ import type { EngineApi } from './protocol.js';
 
 installErrorTransfer();
 const engine: EngineApi = createEngine();
-/** The monitor's event listener: a comlink proxy over a MessagePort of its own, released on close. */
-let listener: { [releaseProxy]?: () => void } | undefined;
+/** The monitor's event listener and headers function: comlink proxies over MessagePorts of their own, released on close. */
+let proxies: ({ [releaseProxy]?: () => void } | undefined)[] = [];
 expose({
   ...engine,
-  open(config, factory, onEvent) {
-    listener = onEvent as typeof listener;
-    return engine.open(config, factory, onEvent);
+  open(config, factory, onEvent, headers) {
+    proxies = [onEvent as (typeof proxies)[number], headers as (typeof proxies)[number]];
+    return engine.open(config, factory, onEvent, headers);
   },
   async close() {
     try {
       await engine.close();
     } finally {
-      listener?.[releaseProxy]?.();
-      listener = undefined;
+      for (const p of proxies) p?.[releaseProxy]?.();
+      proxies = [];
     }
   },
 } satisfies EngineApi);

@@ -28,6 +28,8 @@ export interface ReceiverState {
   devices: number;
   /** Batches POSTed (including refused ones). */
   posts: number;
+  /** The authorization header of each batch POSTed, in order. */
+  authorizations: string[];
   /** Fleet aggregate per series. */
   series: { model: string; modelVersion: string; segment: string; count: number; labeled: number; predicted?: { classes: number[]; counts: number[] } }[];
 }
@@ -41,6 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let receiver: Receiver = await createReceiver(options);
   let fail = 0;
   let posts = 0;
+  let authorizations: string[] = [];
   const pushes: Pushes = {};
   const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type, authorization', 'access-control-allow-methods': 'GET, POST, PUT' };
   const json = (res: ServerResponse, body: unknown): void => {
@@ -60,6 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         duplicates: receiver.duplicates,
         devices: receiver.devices,
         posts,
+        authorizations,
         series: receiver.aggregate().map((s) => ({
           model: s.model, modelVersion: s.modelVersion, segment: s.segment, count: s.count, labeled: s.labeled,
           ...(s.predicted ? { predicted: s.predicted } : {}),
@@ -71,6 +75,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       receiver = await createReceiver(options);
       fail = 0;
       posts = 0;
+      authorizations = [];
       // Pushes are kept: each test pushes under its own device path, and a
       // reset by one test file must not wipe another's (files may run at once).
       return json(res, { ok: true });
@@ -93,6 +98,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     if (req.method === 'POST') {
       posts++;
+      authorizations.push(req.headers.authorization ?? '');
       if (fail > 0) {
         fail--;
         req.resume();

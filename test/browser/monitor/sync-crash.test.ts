@@ -83,7 +83,13 @@ describe.each(['prometheus', 'otlp'] as const)('a crash right after a window is 
     endpoint: format === 'prometheus' ? base : `${base}${path}`,
     format, deviceId, headers: {}, intervalMs: 600_000, windowMs: W, graceMs: 60_000, online, backoffBaseMs: 600_000,
   });
-  const pushed = async (): Promise<Pushes[string] | undefined> => ((await (await fetch(`${base}/ctl/pushes`)).json()) as Pushes)[path];
+  const pushed = async (): Promise<Pushes[string] | undefined> => {
+    const all = (await (await fetch(`${base}/ctl/pushes`)).json()) as Pushes;
+    if (format === 'otlp') return all[path];
+    // One Pushgateway group per series under the device's path: their last bodies together are the device's state.
+    const groups = Object.entries(all).filter(([p]) => p.startsWith(`${path}/`));
+    return groups.length ? { requests: groups.reduce((t, [, g]) => t + g.requests, 0), last: groups.map(([, g]) => g.last).join('') } : undefined;
+  };
 
   afterAll(async () => {
     await drop(dbName);

@@ -92,6 +92,9 @@ describe('sync options are validated at creation', () => {
       [{ endpoint, format: 'json', headers: { a: 1 } }, 'sync.headers.a'],
       [{ endpoint, format: 'json', online: 'yes' }, 'sync.online'],
       [{ endpoint, format: 'json', deviceId: '' }, 'sync.deviceId'],
+      [{ endpoint, format: 'otlp', serviceName: '' }, 'sync.serviceName'],
+      [{ endpoint, format: 'otlp', resource: { 'service.version': 2 } }, 'sync.resource'],
+      [{ endpoint, format: 'json', maxRequestBytes: 0 }, 'sync.maxRequestBytes'],
     ];
     for (const [sync, argument] of bad) {
       const e = await createMonitor(opts(sync)).catch((x: unknown) => x);
@@ -203,6 +206,23 @@ describe.each([true, false])('monitor sync to a loopback receiver (worker: %s)',
     const after = await state();
     expect(after.duplicates).toBe(before.duplicates + 2);
     expect(plain(bySegment(after, model))).toEqual(plain(tally));
+  });
+
+  it('a headers function runs on the page before every request (in a Worker, through a comlink proxy)', async () => {
+    const name = freshName(`sync-headers-${worker}`);
+    let calls = 0;
+    const h = await createMonitor({
+      task: 'binary', model: `${model}-headers`, dbName: name, worker,
+      sync: { endpoint, format: 'json', deviceId, intervalMs: 60_000, windowMs: 3_600_000, batchSize: 1, headers: async () => ({ authorization: `Bearer page-${++calls}` }) },
+    });
+    logRows(h, 300, 30, new Map());
+    const r = await h.syncNow();
+    expect(r).toMatchObject({ enqueued: 2, delivered: 2, pending: 0 });
+    // Two requests (batchSize 1), each with a token made on the page just before it.
+    expect(calls).toBe(2);
+    expect((await state()).authorizations.slice(-2)).toEqual(['Bearer page-1', 'Bearer page-2']);
+    await h.close();
+    await drop(name);
   });
 
   it('windows close by themselves graceMs after their end, each once', async () => {

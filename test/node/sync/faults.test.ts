@@ -1,27 +1,36 @@
 // Fault injection over real loopback HTTP: 10 devices deliver 1,000 window
-// summaries (one per request) to a createReceiver() server that fails 30% of
-// requests with 500s, 429 + Retry-After, timeouts (after counting the batch),
-// connections reset after counting, going offline mid-request, and refused
-// connections. Every summary must arrive exactly once in the aggregate, and
-// the outbox must survive a "page reload" (engines replaced mid-run).
+// summaries (batches of up to 4) to a createReceiver() server while 30% of
+// attempts fail: retryable statuses (429 + Retry-After, 502, 503, 504),
+// timeouts and connection resets after the batch was counted, going offline
+// mid-request, refused connections, 413s, and 4xx/5xx of every other kind:
+// 401/403/404 (delivery pauses until the "app" resumes it), 400/409/422/500
+// (the batch is cut until the refused entry is alone; it goes to quarantine
+// and the "operator" re-queues it). Mid-run the receiver restarts (its HTTP
+// server closes, connections are refused, a new receiver reloads the state it
+// persisted to a file) and the page reloads (engines replaced). At the end
+// every summary arrived exactly once and the fleet totals equal the devices'.
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
-import type { Summary, SyncEvent } from '../../../src/index.js';
-import { createReceiver } from '../../../src/receiver/index.js';
+import { createReceiver, encodeBatch, init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
+import type { OtlpMetricsRequest, Receiver, Summary, SyncEvent } from '../../../src/index.js';
 import { deviceSummaries, rng } from '../../shared/sync/fixtures.js';
+import { freePort } from '../../integration/support/servers.js';
 
 const DEVICES = 10;
 const WINDOWS = 50; // x 2 segments = 100 summaries per device
 
-type Fault = 'ok' | '500' | '429' | 'timeout' | 'reset' | 'offline' | 'refused';
+const SERVER_FAULTS = ['503', '502', '504', '429', 'timeout', 'reset', 'offline', '413', '400', '409', '422', '500', '401', '403', '404'] as const;
+type Fault = 'ok' | 'refused' | (typeof SERVER_FAULTS)[number];
+const REFUSALS = new Set<Fault>(['413', '400', '409', '422', '500']);
 
-let server: Server;
-let url = '';
-let refusedUrl = '';
+const dir = mkdtempSync(join(tmpdir(), 'modelwatch-faults-'));
 const sockets = new Set<Socket>();
+let server: Server | undefined;
 
 beforeAll(async () => {
   await init();
@@ -29,80 +38,105 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sockets) s.destroy();
-  await new Promise((r) => server?.close(r));
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * A receiver whose state survives a restart: every summary it counts is
+ * appended to a file, and a new receiver first replays the file, which
+ * rebuilds both its aggregates and its de-duplication keys.
+ */
+function durableReceiver(file: string): Receiver {
+  let replaying = true;
+  const receiver = createReceiver({
+    onSummary: (device, key, summary) => {
+      if (!replaying) appendFileSync(file, `${JSON.stringify({ device, key, text: serializeSummary(summary) })}\n`);
+    },
+  });
+  if (existsSync(file)) {
+    const byDevice = new Map<string, { key: string; text: string }[]>();
+    for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+      const l = JSON.parse(line) as { device: string; key: string; text: string };
+      byDevice.set(l.device, [...(byDevice.get(l.device) ?? []), l]);
+    }
+    for (const [device, entries] of byDevice) receiver.ingest(encodeBatch(device, entries));
+  }
+  replaying = false;
+  return receiver;
+}
+
 describe('delivery under faults', () => {
-  it('1,000 summaries, 30% failed requests: all arrive once; the outbox survives a reload', async () => {
-    // In memory, and no rate limit: this test is about the sender's faults.
-    const receiver = await createReceiver({ dir: null, ratePerSecond: 1e6, rateBurst: 1e6 });
+  it('1,000 summaries, 30% failed attempts of every kind, a receiver restart and a reload: all arrive once, fleet totals exact', async () => {
+    const file = join(dir, 'receiver.jsonl');
+    let receiver = durableReceiver(file);
     const random = rng(42);
-    const faults: Record<Fault, number> = { ok: 0, '500': 0, '429': 0, timeout: 0, reset: 0, offline: 0, refused: 0 };
+    const faults = Object.fromEntries(['ok', 'refused', ...SERVER_FAULTS].map((f) => [f, 0])) as Record<Fault, number>;
     const devices = new Map<string, { online: boolean; events: EventTarget }>();
-    // 25% of the requests that reach the server fail there, and 5% of all attempts are refused
-    // before (in fetch): about 30% of attempts fail.
-    const pick = (): Fault => {
+    // 30% of the requests that reach the server fail there (a little less: 413s pass single
+    // summaries), and ~3% of all attempts are refused before (in fetch): about 30% of attempts fail.
+    const pick = (entries: number): Fault => {
       const r = random();
-      if (r >= 0.25) return 'ok';
-      return (['500', '429', 'timeout', 'reset', 'offline'] as const)[Math.floor((r / 0.25) * 5)]!;
+      if (r >= 0.3) return 'ok';
+      const f = SERVER_FAULTS[Math.floor((r / 0.3) * SERVER_FAULTS.length)]!;
+      // A proxy's 413 is about size: the smallest body (one summary) always passes it.
+      return f === '413' && entries < 2 ? 'ok' : f;
     };
     const handle = (body: string, res: ServerResponse, fault: Fault): void => {
-      if (fault === '500') {
-        res.writeHead(500).end('injected');
+      if (fault === 'ok') {
+        receiver.handler(fakeReq(body) as never, res);
         return;
       }
       if (fault === '429') {
         res.writeHead(429, { 'retry-after': '0' }).end('slow down');
         return;
       }
-      if (fault === 'ok') {
-        receiver.handler(fakeReq(body) as never, res);
+      if (/^\d+$/.test(fault)) {
+        res.writeHead(Number(fault)).end(`injected ${fault}`);
         return;
       }
       // The remaining faults count the batch first: the sender never learns it arrived and retries.
-      void receiver.ingest(body).then(() => faulty(body, res, fault));
-    };
-    const faulty = (body: string, res: ServerResponse, fault: Fault): void => {
+      receiver.ingest(body);
       if (fault === 'timeout') return; // never answered; the client's timeout aborts it
       if (fault === 'reset') {
         res.socket?.destroy();
         return;
       }
-      if (fault === 'offline') {
-        const dev = devices.get(parseBatch(body).device)!;
-        dev.online = false;
-        dev.events.dispatchEvent(new Event('offline'));
-        setTimeout(() => {
-          dev.online = true;
-          dev.events.dispatchEvent(new Event('online'));
-        }, 15);
-      }
+      // 'offline': the device loses the network while the answer is on its way.
+      const dev = devices.get(parseBatch(body).device)!;
+      dev.online = false;
+      dev.events.dispatchEvent(new Event('offline'));
+      setTimeout(() => {
+        dev.online = true;
+        dev.events.dispatchEvent(new Event('online'));
+      }, 15);
+      res.writeHead(200).end('{}');
     };
-    // A real listener for the HTTP traffic; the receiver's handler is fed the buffered body.
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const fault = pick();
-        faults[fault]++;
-        handle(body, res, fault);
+    const listen = async (port: number): Promise<void> => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const fault = pick(parseBatch(body).entries.length);
+          faults[fault]++;
+          handle(body, res, fault);
+        });
       });
-    });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/summaries`;
-    // Port 0 cannot be listened on, so connecting is refused for sure; a port
-    // that was merely free when looked up may meanwhile belong to another
-    // program, which would then receive our summaries.
-    refusedUrl = 'http://127.0.0.1:0/v1/summaries';
+      server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    };
+    const port = await freePort();
+    await listen(port);
+    const url = `http://127.0.0.1:${port}/v1/summaries`;
+    const refusedUrl = `http://127.0.0.1:${await freePort()}/v1/summaries`; // nothing listens there
     const fetchRandom = rng(7);
     const faultyFetch = ((u: string, init: RequestInit) => {
-      // Connection refused for ~5% of attempts: a real ECONNREFUSED on loopback.
-      if (fetchRandom() < 0.05) {
+      // Connection refused for ~3% of attempts: a real ECONNREFUSED on loopback.
+      if (fetchRandom() < 0.03) {
         faults.refused++;
         return globalThis.fetch(refusedUrl, init);
       }
@@ -110,15 +144,17 @@ describe('delivery under faults', () => {
     }) as typeof fetch;
 
     const stores = new Map<string, MemoryOutbox>();
+    const engines = new Map<string, SyncEngine>();
     const all: Summary[] = [];
     const events: SyncEvent[] = [];
+    let requeued = 0;
     const makeEngine = (id: string): SyncEngine => {
       const dev = devices.get(id)!;
-      return new SyncEngine(stores.get(id)!, {
+      const engine: SyncEngine = new SyncEngine(stores.get(id)!, {
         endpoint: url,
         format: 'json',
         deviceId: id,
-        batchSize: 1,
+        batchSize: 4,
         intervalMs: 20,
         timeoutMs: 60,
         backoffBaseMs: 2,
@@ -127,39 +163,75 @@ describe('delivery under faults', () => {
         isOnline: () => dev.online,
         events: dev.events,
         locks: null,
-        onEvent: (e) => events.push(e),
+        onEvent: (e) => {
+          events.push(e);
+          // The app fixes its configuration (a new token) and resumes; the operator re-queues what the
+          // receiver refused once it is fixed. Both act on this engine only, and only while it runs.
+          if (e.type === 'paused') setTimeout(() => engines.get(id) === engine && engine.resume(), 10);
+          if (e.type === 'quarantined') {
+            setTimeout(() => {
+              if (engines.get(id) === engine) void engine.requeueQuarantined().then((n) => (requeued += n));
+            }, 30);
+          }
+        },
       });
+      engines.set(id, engine);
+      return engine;
     };
-    let engines: SyncEngine[] = [];
     for (let d = 0; d < DEVICES; d++) {
       const id = `device-${d}`;
       devices.set(id, { online: true, events: new EventTarget() });
       stores.set(id, new MemoryOutbox());
       const sums = Array.from({ length: WINDOWS }, (_, w) => deviceSummaries(d, w, 20)).flat();
       all.push(...sums);
-      const e = makeEngine(id);
-      await e.add(sums);
-      engines.push(e);
+      await makeEngine(id).add(sums);
     }
     expect(all).toHaveLength(1000);
     const t0 = performance.now();
-    for (const e of engines) e.start();
+    for (const e of engines.values()) e.start();
+    const until = async (cond: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 90_000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
 
     // "Page reload" once about 40% has arrived: engines vanish mid-flight, new ones read the same outboxes.
-    while (receiver.keys < 400) await new Promise((r) => setTimeout(r, 5));
-    for (const e of engines) await e.stop();
+    await until(() => receiver.keys >= 400, '400 summaries');
+    for (const e of engines.values()) await e.stop();
     const left = [...stores.values()].reduce((s, st) => s + st.size, 0);
     expect(left).toBeGreaterThan(0);
-    engines = [...devices.keys()].map(makeEngine);
-    for (const e of engines) e.start();
+    for (const id of devices.keys()) {
+      const e = makeEngine(id);
+      e.start();
+      // The quarantine is in the outbox: the new engine reads it; the operator re-queues it.
+      void e.requeueQuarantined().then((n) => (requeued += n));
+    }
 
-    const deadline = Date.now() + 90_000;
-    while ([...stores.values()].some((s) => s.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Receiver restart at about 70%: the server goes away (connections cut and refused), comes back
+    // on the same port with the state it persisted.
+    await until(() => receiver.keys >= 700, '700 summaries');
+    const counts = (r: Receiver): string[] => r.aggregate().map((a) => `${seriesKey(a)} ${a.count} ${a.labeled}`).sort();
+    const before = { keys: receiver.keys, counts: counts(receiver) };
+    await new Promise((r) => {
+      server!.close(r);
+      for (const s of sockets) s.destroy();
+    });
+    const noAnswer = (): number => events.filter((e) => e.type === 'failed' && e.status === undefined).length;
+    const down = noAnswer();
+    await until(() => noAnswer() >= down + DEVICES, 'requests to the stopped receiver');
+    receiver = durableReceiver(file);
+    expect(receiver.keys).toBe(before.keys);
+    expect(counts(receiver)).toEqual(before.counts);
+    await listen(port);
+
+    await until(() => [...stores.values()].every((s) => s.size === 0), 'empty outboxes');
     const ms = performance.now() - t0;
-    for (const e of engines) await e.stop();
+    for (const e of engines.values()) await e.stop();
 
-    // Every summary arrived, none twice.
-    expect([...stores.values()].map((s) => s.size)).toEqual(new Array(DEVICES).fill(0));
+    // Every summary arrived, none twice, none left in quarantine.
+    expect([...engines.values()].map((e) => e.pending + e.quarantined)).toEqual(new Array(DEVICES).fill(0));
     expect(receiver.keys).toBe(1000);
     const bySeries = new Map<string, Summary[]>();
     for (const s of all) bySeries.set(seriesKey(s), [...(bySeries.get(seriesKey(s)) ?? []), s]);
@@ -176,17 +248,281 @@ describe('delivery under faults', () => {
       expect(strip(a)).toEqual(strip(expected));
       expect(a.latency.sum).toBeCloseTo(expected.latency.sum, 6);
     }
-    const requests = Object.values(faults).reduce((s, x) => s + x, 0);
-    const failed = requests - faults.ok;
-    expect(failed / requests).toBeGreaterThan(0.25);
+    const fleet = agg.reduce((t, a) => t + a.count, 0);
+    expect(fleet).toBe(all.reduce((t, s) => t + s.count, 0));
+
+    const attempts = Object.values(faults).reduce((s, x) => s + x, 0);
+    const failed = attempts - faults.ok;
+    expect(failed / attempts).toBeGreaterThan(0.25);
+    for (const f of SERVER_FAULTS) expect(faults[f], f).toBeGreaterThan(0);
     // Retries of batches counted before their answer was lost were seen and dropped.
     expect(receiver.duplicates).toBeGreaterThan(0);
-    // Each duplicate needs a lost answer: a failed attempt, or a request cut by the reload.
-    const failedAttempts = events.filter((e) => e.type === 'failed').length;
-    expect(receiver.duplicates).toBeLessThanOrEqual(failedAttempts + DEVICES);
+    const count = (t: SyncEvent['type']): number => events.filter((e) => e.type === t).length;
+    // Every pause was reported and resumed; every quarantined entry was reported and came back.
+    expect(count('paused')).toBeGreaterThan(0);
+    expect(count('resumed')).toBe(count('paused'));
+    const quarantined = events.reduce((t, e) => t + (e.type === 'quarantined' ? e.count : 0), 0);
+    expect(quarantined).toBeGreaterThan(0);
+    expect(requeued).toBe(quarantined);
+    for (const e of events) if (e.type === 'quarantined') expect(e.keys).toHaveLength(e.count);
+    // 401/403/404 never quarantine; a refusal quarantines single entries only (batches were cut first).
+    expect(events.every((e) => e.type !== 'quarantined' || (e.count === 1 && ![401, 403, 404].includes(e.status!)))).toBe(true);
     expect(events.some((e) => e.type === 'failed' && e.status === 429)).toBe(true);
+    const delivered = events.reduce((t, e) => t + (e.type === 'delivered' ? e.count : 0), 0);
     console.log(
-      `[sync] faults: ${requests} requests (${faults.ok} ok), ${JSON.stringify(faults)}; ${receiver.duplicates} duplicates dropped; ${left} left at reload; ${ms.toFixed(0)} ms`,
+      `[sync] delivery under faults: ${attempts} attempts (${faults.ok} ok, ${((100 * failed) / attempts).toFixed(1)}% failed) ${JSON.stringify(faults)}; ` +
+        `${receiver.duplicates} duplicates dropped; ${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; ` +
+        `${delivered} delivery confirmations for 1000 summaries; ${left} outbox records at reload; receiver restarted at ${before.keys}; ` +
+        `fleet count ${fleet} = devices' ${fleet}; ${ms.toFixed(0)} ms`,
+    );
+  });
+});
+
+/**
+ * What the fleet sees of cumulative pushes: OTLP keeps the last point per
+ * (device, model, version, segment); a Pushgateway keeps the last PUT per
+ * group (an empty one empties it). Both record a series that goes back
+ * (a double count undone, or a partial state) and a series held by two
+ * Pushgateway groups at once (summed twice by Prometheus).
+ */
+class FleetView {
+  private readonly otlp = new Map<string, number>();
+  private readonly groups = new Map<string, Map<string, number>>();
+  private readonly last = new Map<string, number>();
+  readonly violations: string[] = [];
+
+  private readonly taken = new Set<string>();
+
+  /** Predictions per series in a push. */
+  private samples(method: string, url: string, body: string): Map<string, number> {
+    const out = new Map<string, number>();
+    if (method === 'PUT') {
+      for (const line of body.split('\n')) {
+        const m = /^modelwatch_predictions_total\{model="([^"]*)",version="([^"]*)",segment="([^"]*)"\} (\S+)$/.exec(line);
+        if (m) out.set(`${/device\/([^/]+)/.exec(url)![1]}|${m[1]}|${m[2]}|${m[3]}`, Number(m[4]));
+      }
+      return out;
+    }
+    for (const rm of (JSON.parse(body) as OtlpMetricsRequest).resourceMetrics) {
+      const attr = (k: string): string => (rm.resource.attributes.find((a) => a.key === k)?.value as { stringValue: string }).stringValue;
+      if (attr('service.name') !== 'fleet-test') this.violations.push(`service.name ${attr('service.name')}`);
+      const metric = rm.scopeMetrics[0]!.metrics.find((m) => m.name === 'modelwatch.predictions')!;
+      for (const p of metric.sum!.dataPoints) {
+        const seg = (p.attributes.find((a) => a.key === 'modelwatch.segment')!.value as { stringValue: string }).stringValue;
+        out.set(`${attr('device.id')}|${attr('modelwatch.model.name')}|${attr('modelwatch.model.version')}|${seg}`, Number((p as { asInt: string }).asInt));
+      }
+    }
+    return out;
+  }
+
+  /** Whether the fleet already took every series of this push at these totals (a re-send, whole or cut). */
+  seen(method: string, url: string, body: string): boolean {
+    const s = this.samples(method, url, body);
+    return s.size > 0 && [...s].every(([k, v]) => this.taken.has(`${k} ${v}`));
+  }
+
+  apply(method: string, url: string, body: string): void {
+    const samples = this.samples(method, url, body);
+    if (method === 'PUT') this.groups.set(url, samples);
+    for (const [k, v] of samples) {
+      if (method !== 'PUT') this.otlp.set(k, v);
+      this.taken.add(`${k} ${v}`);
+      this.check(k, v);
+    }
+  }
+
+  private check(k: string, v: number): void {
+    const prev = this.last.get(k) ?? 0;
+    if (v < prev) this.violations.push(`${k} went back from ${prev} to ${v}`);
+    this.last.set(k, v);
+  }
+
+  /** Predictions per series as the fleet's queries would sum them. */
+  series(): Map<string, number> {
+    const out = new Map(this.otlp);
+    for (const g of this.groups.values()) for (const [k, v] of g) out.set(k, (out.get(k) ?? 0) + v);
+    return out;
+  }
+
+  /** Series present in more than one Pushgateway group. */
+  doubled(): string[] {
+    const seen = new Map<string, number>();
+    for (const g of this.groups.values()) for (const k of g.keys()) seen.set(k, (seen.get(k) ?? 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
+  }
+}
+
+describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under faults', (format) => {
+  it('50 windows x 10 devices pushed through 30% faults, a restart and a reload: the fleet sees the devices\' totals, never a partial or double one', async () => {
+    const fleet = new FleetView();
+    const random = rng(format === 'otlp' ? 11 : 12);
+    const faults = Object.fromEntries(['ok', 'refused', ...SERVER_FAULTS].map((f) => [f, 0])) as Record<Fault, number>;
+    const devices = new Map<string, { online: boolean; events: EventTarget }>();
+    /** Series in a request: a proxy's 413 needs more than the smallest body (one series, compact). */
+    const units = (method: string, body: string): number =>
+      method === 'PUT' ? (body.split('\n').filter((l) => l.startsWith('modelwatch_latency_seconds_bucket')).length > 20 ? 2 : 1)
+        : (JSON.parse(body) as OtlpMetricsRequest).resourceMetrics.reduce((t, rm) => t + rm.scopeMetrics[0]!.metrics[0]!.sum!.dataPoints.length, 0);
+    const pick = (n: number): Fault => {
+      const r = random();
+      if (r >= 0.3) return 'ok';
+      const f = SERVER_FAULTS[Math.floor((r / 0.3) * SERVER_FAULTS.length)]!;
+      return f === '413' && n < 2 ? 'ok' : f;
+    };
+    const listen = async (port: number): Promise<void> => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const method = req.method!;
+          let fault = pick(units(method, body));
+          // A refusal is about content: a receiver that took these series at these totals (its answer
+          // lost, the push re-sent whole or cut in parts) takes them again.
+          if (REFUSALS.has(fault) && fleet.seen(method, req.url!, body)) fault = 'ok';
+          faults[fault]++;
+          if (fault === '429') return void res.writeHead(429, { 'retry-after': '0' }).end('slow down');
+          if (/^\d+$/.test(fault)) return void res.writeHead(Number(fault)).end(`injected ${fault}`);
+          // 'ok' and the faults that lose the answer after the push was applied.
+          fleet.apply(method, req.url!, body);
+          if (fault === 'timeout') return;
+          if (fault === 'reset') return void res.socket?.destroy();
+          if (fault === 'offline') {
+            const id = decodeURIComponent(/device\/([^/]+)/.exec(req.url!)?.[1] ?? '') || (JSON.parse(body) as OtlpMetricsRequest).resourceMetrics[0]!.resource.attributes.find((a) => a.key === 'device.id')!.value;
+            const dev = devices.get(typeof id === 'string' ? id : (id as { stringValue: string }).stringValue)!;
+            dev.online = false;
+            dev.events.dispatchEvent(new Event('offline'));
+            setTimeout(() => {
+              dev.online = true;
+              dev.events.dispatchEvent(new Event('online'));
+            }, 15);
+          }
+          res.writeHead(200).end('{}');
+        });
+      });
+      server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    };
+    const port = await freePort();
+    await listen(port);
+    const endpoint = format === 'otlp' ? `http://127.0.0.1:${port}/v1/metrics` : `http://127.0.0.1:${port}`;
+    const refused = `http://127.0.0.1:${await freePort()}/`;
+    const fetchRandom = rng(8);
+    const faultyFetch = ((u: string, init: RequestInit) => {
+      if (fetchRandom() < 0.03) {
+        faults.refused++;
+        return globalThis.fetch(refused, init);
+      }
+      return globalThis.fetch(u, init);
+    }) as typeof fetch;
+
+    const stores = new Map<string, MemoryOutbox>();
+    const engines = new Map<string, SyncEngine>();
+    const events: SyncEvent[] = [];
+    let requeued = 0;
+    const makeEngine = (id: string): SyncEngine => {
+      const dev = devices.get(id)!;
+      const engine: SyncEngine = new SyncEngine(stores.get(id)!, {
+        endpoint,
+        format,
+        deviceId: id,
+        serviceName: 'fleet-test',
+        intervalMs: 20,
+        timeoutMs: 60,
+        backoffBaseMs: 2,
+        backoffMaxMs: 40,
+        fetch: faultyFetch,
+        isOnline: () => dev.online,
+        events: dev.events,
+        locks: null,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'paused') setTimeout(() => engines.get(id) === engine && engine.resume(), 10);
+          if (e.type === 'quarantined' && e.count > 0) {
+            setTimeout(() => {
+              if (engines.get(id) === engine) void engine.requeueQuarantined().then((n) => (requeued += n));
+            }, 30);
+          }
+        },
+      });
+      engines.set(id, engine);
+      engine.start();
+      return engine;
+    };
+    const truth = new Map<string, number>();
+    for (let d = 0; d < DEVICES; d++) {
+      const id = `device-${d}`;
+      devices.set(id, { online: true, events: new EventTarget() });
+      stores.set(id, new MemoryOutbox());
+      makeEngine(id);
+    }
+    const until = async (cond: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 90_000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const settled = (): boolean => [...engines.values()].every((e) => e.pending === 0 && e.quarantined === 0);
+    const t0 = performance.now();
+    let downAt = -1;
+    for (let w = 0; w < WINDOWS; w++) {
+      if (w === 20) {
+        // "Page reload": engines vanish, new ones read the same outboxes (and any quarantine).
+        for (const e of engines.values()) await e.stop();
+        for (const id of devices.keys()) void makeEngine(id).requeueQuarantined().then((n) => (requeued += n));
+      }
+      if (w === 35) {
+        // Receiver restart: the server goes away with this window's pushes pending, then comes back
+        // around the same state.
+        await new Promise((r) => {
+          server!.close(r);
+          for (const s of sockets) s.destroy();
+        });
+        downAt = events.filter((e) => e.type === 'failed' && e.status === undefined).length;
+      }
+      for (let d = 0; d < DEVICES; d++) {
+        const sums = deviceSummaries(d, w, 20);
+        for (const s of sums) {
+          const k = `device-${d}|${s.model}|${s.modelVersion}|${s.segment}`;
+          truth.set(k, (truth.get(k) ?? 0) + s.count);
+        }
+        await engines.get(`device-${d}`)!.add(sums);
+      }
+      if (w === 35) {
+        await until(() => events.filter((e) => e.type === 'failed' && e.status === undefined).length >= downAt + DEVICES, 'pushes to the stopped receiver');
+        await listen(port);
+      }
+      await until(settled, `window ${w} delivered`);
+      // Between rounds the fleet never sees more than the devices have (no double count).
+      for (const [k, v] of fleet.series()) if (v > truth.get(k)!) fleet.violations.push(`${k}: ${v} > ${truth.get(k)!}`);
+    }
+    const ms = performance.now() - t0;
+    for (const e of engines.values()) await e.stop();
+
+    expect(fleet.violations.join('\n')).toBe('');
+    expect(fleet.doubled()).toEqual([]);
+    expect(Object.fromEntries(fleet.series())).toEqual(Object.fromEntries(truth));
+    const total = [...truth.values()].reduce((t, v) => t + v, 0);
+    expect([...fleet.series().values()].reduce((t, v) => t + v, 0)).toBe(total);
+    // The outbox holds the state record alone.
+    expect([...stores.values()].map((s) => s.size)).toEqual(new Array(DEVICES).fill(1));
+
+    const attempts = Object.values(faults).reduce((t, x) => t + x, 0);
+    const failed = attempts - faults.ok;
+    expect(failed / attempts).toBeGreaterThan(0.25);
+    expect(attempts).toBeGreaterThan(1000);
+    for (const f of SERVER_FAULTS) expect(faults[f], f).toBeGreaterThan(0);
+    const count = (t: SyncEvent['type']): number => events.filter((e) => e.type === t).length;
+    expect(count('paused')).toBeGreaterThan(0);
+    const quarantined = events.reduce((t, e) => t + (e.type === 'quarantined' ? e.count : 0), 0);
+    expect(quarantined).toBeGreaterThan(0);
+    expect(requeued).toBe(quarantined);
+    console.log(
+      `[sync] ${format} delivery under faults: ${attempts} attempts (${faults.ok} ok, ${((100 * failed) / attempts).toFixed(1)}% failed) ${JSON.stringify(faults)}; ` +
+        `${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; fleet predictions ${total} = devices' ${total}; ${ms.toFixed(0)} ms`,
     );
   });
 });

@@ -57,6 +57,9 @@ describe('OTLP/HTTP JSON against the official protobuf definitions', () => {
     expect(wire.length).toBeGreaterThan(1000);
     const back = Request.toObject(Request.decode(wire), { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
     expect(canonical(back)).toEqual(canonical(ours));
+    // Latency crosses the wire in seconds, as the semantic conventions ask.
+    const metrics = (back as { resourceMetrics: { scopeMetrics: { metrics: { name: string; unit: string }[] }[] }[] }).resourceMetrics.flatMap((r) => r.scopeMetrics[0]!.metrics);
+    expect(new Set(metrics.filter((m) => m.name === 'modelwatch.latency').map((m) => m.unit))).toEqual(new Set(['s']));
   });
 
   it('would catch a misnamed field', () => {

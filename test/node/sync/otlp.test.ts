@@ -102,29 +102,35 @@ describe('OTLP/HTTP JSON', () => {
     expect(text).not.toMatch(/_[a-z]+":/); // no snake_case field names
   });
 
-  it('carries the sketches unchanged as ExponentialHistogram points', () => {
+  it('carries the latency sketch in seconds (unit s): counts exact, buckets within half a bucket', () => {
     const total = mergeAll(deviceSummaries(2, 0, 800).map((s) => ({ ...s, segment: '' })));
     const req = encodeOtlp([total], { deviceId: 'd' });
     const m = req.resourceMetrics[0]!.scopeMetrics[0]!.metrics.find((x) => x.name === 'modelwatch.latency')!;
+    expect(m.unit).toBe('s');
     const p = m.exponentialHistogram!.dataPoints[0]!;
     const h = total.latency;
     expect(p.scale).toBe(h.scale);
     expect(Number(p.zeroCount)).toBe(h.zeroCount);
-    expect(p.positive.offset).toBe(h.positive.offset);
+    // Same counts, each bucket moved by round(log_base 1000) indexes.
+    expect(p.positive.offset).toBe(h.positive.offset - Math.round(Math.log2(1000) * 2 ** h.scale));
     expect(p.positive.bucketCounts.map(Number)).toEqual([...h.positive.counts]);
     expect(p.negative.bucketCounts).toEqual([]);
     expect(Number(p.count)).toBe(800);
     // OTLP: count = zeroCount + all bucket counts.
     expect(Number(p.zeroCount) + p.positive.bucketCounts.reduce((s, c) => s + Number(c), 0)).toBe(Number(p.count));
-    // OTLP bucket index i holds (base^i, base^(i+1)]: check the extremes fall in the first and last buckets.
+    expect(p.sum).toBeCloseTo(h.sum / 1000, 12);
+    expect(p.min).toBe(h.min / 1000);
+    expect(p.max).toBe(h.max / 1000);
+    // OTLP bucket index i holds (base^i, base^(i+1)] seconds: the extremes lie in the first and last
+    // buckets widened by half a bucket on each side (the stated placement error), and not exactly
+    // in the ms sketch's bounds divided by 1000 unless 1000 were a power of the base.
     const base = 2 ** (2 ** -p.scale);
     const first = p.positive.offset;
     const last = first + p.positive.bucketCounts.length - 1;
-    expect(h.min).toBeGreaterThan(base ** first * (1 - 1e-12));
-    expect(h.min).toBeLessThanOrEqual(base ** (first + 1) * (1 + 1e-12));
-    expect(h.max).toBeGreaterThan(base ** last * (1 - 1e-12));
-    expect(h.max).toBeLessThanOrEqual(base ** (last + 1) * (1 + 1e-12));
-    expect(p.min).toBe(h.min);
-    expect(p.max).toBe(h.max);
+    const half = Math.sqrt(base) * (1 + 1e-12);
+    expect(p.min!).toBeGreaterThan(base ** first / half);
+    expect(p.min!).toBeLessThanOrEqual(base ** (first + 1) * half);
+    expect(p.max!).toBeGreaterThan(base ** last / half);
+    expect(p.max!).toBeLessThanOrEqual(base ** (last + 1) * half);
   });
 });
