@@ -86,6 +86,12 @@ export interface MonitorOptions {
   checkIntervalMs?: number;
   /** Send summaries of closed windows to an endpoint (default: nothing leaves the device). */
   sync?: MonitorSyncOptions;
+  /**
+   * Ask the browser to keep this origin's storage under storage pressure
+   * (navigator.storage.persist(), default true). The answer shows in
+   * live().persisted; see README, Durability, for what each browser does.
+   */
+  persist?: boolean;
 }
 
 /** Options after defaults. */
@@ -97,6 +103,7 @@ export interface Resolved {
   checkIntervalMs: number;
   worker: boolean | string | URL | Worker;
   indexedDB: IDBFactory | undefined;
+  persist: boolean;
 }
 
 function num(value: unknown, name: string, fallback: number, check: (v: number) => boolean, want: string): number {
@@ -104,6 +111,12 @@ function num(value: unknown, name: string, fallback: number, check: (v: number) 
   if (typeof value !== 'number' || !check(value)) {
     throw new InputError('INVALID_OPTION', name, `is ${typeof value === 'string' ? JSON.stringify(value) : String(value)}; expected ${want}.`);
   }
+  return value;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InputError('INVALID_OPTION', name, `is ${String(value)}; expected true or false.`);
   return value;
 }
 
@@ -214,5 +227,6 @@ export function resolveOptions(o: MonitorOptions): Resolved {
     checkIntervalMs: num(o.checkIntervalMs, 'checkIntervalMs', 0, (v) => Number.isFinite(v) && v >= 0, 'a number of ms >= 0 (0 = off)'),
     worker: o.indexedDB ? false : (w ?? typeof Worker !== 'undefined'),
     indexedDB: o.indexedDB,
+    persist: bool(o.persist, 'persist', true),
   };
 }

@@ -26,7 +26,10 @@ import type { Resolved } from './options.js';
 import { coverage, readChunks, readLabeled } from './read.js';
 import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
 import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
-import { ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
+import { MAX_BLOCK } from './ids.js';
+import { ID_BLOCK, NEXT_BLOCK, RESETS, SCHEMA_VERSION, upgrade } from './schema.js';
+import { cacheWatermark, clockBlock, guardIds, isPersisted } from './watermark.js';
+import type { ResetRecord, Watermark } from './watermark.js';
 import type {
   AlertRecord,
   NewOutboxRecord,
@@ -46,6 +49,7 @@ import type {
   RangeQuery,
   StoreEvent,
   StoreOptions,
+  StoreStats,
 } from './types.js';
 import { labelChunks, predictionChunk, writeLabels, writePredictions } from './write.js';
 
@@ -56,9 +60,16 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const holder: { store?: Store } = {};
   let db: IDBPDatabase<StoreSchema> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Chromium deletes a backing store it finds corrupt and opens an empty one,
+  // saying so only here (w3c/IndexedDB issue 30).
+  let dataLoss: { kind: string; message: string } | undefined;
   const opening = withFactory(o.factory, () =>
     openDB<StoreSchema>(o.name, SCHEMA_VERSION, {
-      upgrade: (d, oldVersion, _v, tx) => upgrade(d, oldVersion, tx),
+      upgrade: (d, oldVersion, _v, tx, event) => {
+        const e = event as IDBVersionChangeEvent & { dataLoss?: string; dataLossMessage?: string };
+        if (e.dataLoss !== undefined && e.dataLoss !== 'none') dataLoss = { kind: e.dataLoss, message: e.dataLossMessage ?? '' };
+        upgrade(d, oldVersion, tx);
+      },
       blocked: () => o.onEvent?.({ type: 'blocked' }),
       // Another tab wants a newer schema: let it through at once.
       blocking: () => {
@@ -94,9 +105,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   } finally {
     clearTimeout(timer);
   }
-  const store = new Store(db, o);
+  const store = new Store(db, o, o.factory && o.factory !== globalThis.indexedDB ? undefined : cacheWatermark(o.name));
   holder.store = store;
   try {
+    const reset = await store.guard(dataLoss);
+    if (reset) store.c.emit(reset);
     store.writerBlock = await store.reserveIdBlock();
     if (o.fold) await store.restoreReserve();
   } catch (e) {
@@ -120,6 +133,13 @@ async function withFactory<T>(factory: IDBFactory | undefined, fn: () => Promise
   }
 }
 
+async function getMetaRaw(c: Connection, key: string): Promise<unknown> {
+  const tx = c.open().transaction('meta', 'readonly');
+  const value = await tx.objectStore('meta').get(key);
+  await c.done(tx);
+  return value;
+}
+
 /** The on-device store. Create with openStore(). */
 export class Store {
   /** Block whose ids key this connection's label chunks (reserved at open). */
@@ -128,11 +148,22 @@ export class Store {
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
   private compaction: Promise<unknown> = Promise.resolve();
-  private readonly c: Connection;
+  /** @internal */
+  readonly c: Connection;
 
   /** @internal use openStore(). */
-  constructor(db: IDBPDatabase<StoreSchema>, o: Resolved) {
+  constructor(
+    db: IDBPDatabase<StoreSchema>,
+    o: Resolved,
+    private readonly mark: Watermark | undefined,
+  ) {
     this.c = new Connection(db, o);
+  }
+
+  /** @internal Checks the id counter against the mark outside IndexedDB (watermark.ts); returns the reset to report. */
+  async guard(dataLoss: { kind: string; message: string } | undefined): Promise<(StoreEvent & { type: 'reset' }) | undefined> {
+    const { reset } = await guardIds(this.c, await this.mark?.read(), dataLoss);
+    return reset;
   }
 
   /** Database name. */
@@ -161,13 +192,28 @@ export class Store {
     this.c.shut(reason);
   }
 
-  /** Reserves a fresh block of 2^22 ids (for IdAllocator.create). */
+  /**
+   * Reserves a fresh block of 2^22 ids (for IdAllocator.create). The block is
+   * durable in IndexedDB (strict) and in the high-water mark outside it before
+   * it is returned, and never below the clock's block (watermark.ts): ids are
+   * not reused even after the database is lost.
+   */
   async reserveIdBlock(): Promise<number> {
     const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
     const meta = tx.objectStore('meta');
-    const next = ((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1;
-    void meta.put(next + 1, NEXT_BLOCK);
+    const next = Math.max(((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1, clockBlock());
+    if (next > MAX_BLOCK) throw new StoreError('IDS_EXHAUSTED', `every id block up to ${MAX_BLOCK} was handed out`);
+    await meta.put(next + 1, NEXT_BLOCK);
     await this.c.done(tx);
+    if (this.mark) {
+      try {
+        await this.mark.write(next + 1);
+      } catch {
+        // Cache Storage refused (e.g. the origin is over its quota): the block
+        // is still unique while the database lives, and above the clock's
+        // block after it is lost. stats().idMark shows the mark lagging.
+      }
+    }
     return next;
   }
 
@@ -350,8 +396,20 @@ export class Store {
     await setMeta(this.c, key, value);
   }
 
-  /** Counts of what the store holds. */
-  async stats(): Promise<{ chunks: number; rows: number; labelChunks: number; labels: number; pendingLabelChunks: number; orphans: number }> {
-    return stats(this.c);
+  /**
+   * Counts of what the store holds; whether the origin's storage is
+   * persistent (navigator.storage.persisted(): true = not evicted under
+   * storage pressure; undefined where the engine cannot tell); the id
+   * high-water mark kept outside IndexedDB (undefined where there is none);
+   * and the resets detected on open (the newest 20).
+   */
+  async stats(): Promise<StoreStats> {
+    const [counts, persisted, idMark, resets] = await Promise.all([
+      stats(this.c),
+      isPersisted(),
+      this.mark?.read(),
+      getMetaRaw(this.c, RESETS) as Promise<ResetRecord[] | undefined>,
+    ]);
+    return { ...counts, persisted, idMark, resets: resets ?? [] };
   }
 }
