@@ -7,6 +7,7 @@
 // database anyway, the store must say so (a 'reset' event) and never hand out
 // an acknowledged id again. MODELWATCH_KILLS sets the number of kills
 // (scripts/kill-loop.js runs 300).
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { killLoop } from './kill/loop.js';
 
@@ -18,8 +19,11 @@ describe(`Chromium SIGKILLed ${KILLS} times while the monitor's Worker writes`, 
       kills: KILLS,
       round: Number(process.env.MODELWATCH_KILL_ROUND ?? 30),
       seed: Number(process.env.MODELWATCH_KILL_SEED ?? Date.now() % 1e9),
+      snapshots: process.env.MODELWATCH_KILL_SNAPSHOTS === '1',
+      args: process.env.MODELWATCH_KILL_ARGS ? process.env.MODELWATCH_KILL_ARGS.split(' ') : [],
       log: (l) => console.log(l),
     });
+    if (process.env.MODELWATCH_KILL_OUT) writeFileSync(process.env.MODELWATCH_KILL_OUT, JSON.stringify(r, null, 1));
     const { evidence, openMs, persisted, ...summary } = r;
     console.log(JSON.stringify({ ...summary, openMsMax: Math.max(...openMs), persisted: [...new Set(persisted)] }, null, 1));
     for (const e of evidence) console.log(e);

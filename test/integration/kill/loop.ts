@@ -6,7 +6,7 @@
 // compares what the store holds with what flush() acknowledged.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +29,8 @@ export interface LoopOptions {
   seed?: number;
   /** Longest wait for a launch to report the store's state. */
   openTimeoutMs?: number;
+  /** Keep a copy of the profile as each kill left it, and of the one before a wipe (kept with MODELWATCH_KEEP_PROFILE). */
+  snapshots?: boolean;
   /** Extra Chromium flags. */
   args?: string[];
   log?: (line: string) => void;
@@ -143,6 +145,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   const profile = join(work, 'profile');
   mkdirSync(profile);
   const started = Date.now();
+  const lastKill = join(work, 'last-kill');
 
   const result: LoopResult = {
     kills: 0, midFlushKills: 0, opened: 0, failedOpens: [], ackedPredictions: 0, ackedLabels: 0,
@@ -154,6 +157,8 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   let db = '';
   let acked = new Map<number, number>();
   let ackedLabels = new Set<number>();
+  /** Acknowledged predictions the browser dropped (with a reset event): their labels are still logged, and must orphan. */
+  let dropped = new Map<number, number>();
   /** Every id ever acknowledged, across rounds and resets: none may be handed out again. */
   const everAcked = new Set<number>();
   let session = 0;
@@ -222,6 +227,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
     }
     for (const [id0, n] of a.labels) {
       for (let k = 0; k < n; k++) {
+        if (dropped.has(id0 + k)) result.labelsForDropped++;
         ackedLabels.add(id0 + k);
         result.ackedLabels++;
       }
@@ -232,7 +238,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   function todo(s: StateReport): ValueRun[] {
     const stored = expand(s.labels);
     const out: ValueRun[] = [];
-    for (const [id, v] of acked) {
+    for (const [id, v] of [...acked, ...dropped].sort((a, b) => a[0] - b[0])) {
       if (ackedLabels.has(id) || stored.has(id)) continue;
       const last = out[out.length - 1];
       if (last && last[0] + last[1] === id && last[2] + last[1] === v) last[1]++;
@@ -255,16 +261,25 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
     let lostL = 0;
     for (const id of acked.keys()) if (!preds.has(id)) lostP++;
     for (const id of ackedLabels) if (!labels.has(id)) lostL++;
-    if (s.resets.length > 0 || lostP > 0) suspicious = true;
+    if (s.resets.length > 0 || lostP > 0) {
+      suspicious = true;
+      // The profile as the kill left it, before this launch opened it (MODELWATCH_KILL_SNAPSHOTS).
+      if (existsSync(lastKill)) renameSync(lastKill, join(work, `before-session-${s.session}`));
+    }
     if (s.resets.length > 0) {
       result.resets.push(...s.resets);
       result.droppedWithReset.predictions += lostP;
       result.droppedWithReset.labels += lostL;
       log(`session ${s.session}: reset ${JSON.stringify(s.resets)}; the browser dropped ${lostP} predictions and ${lostL} labels`);
-      // What was dropped stays dropped; labels for those predictions will be logged and must orphan.
-      for (const id of acked.keys()) if (!preds.has(id)) result.labelsForDropped++;
+      // What was dropped stays dropped: it leaves the ledger of what must be
+      // there, and its labels (logged from now on) must never join.
       for (const id of [...ackedLabels]) if (!labels.has(id)) ackedLabels.delete(id);
-      for (const id of [...acked.keys()]) if (!preds.has(id)) ackedLabels.delete(id);
+      for (const [id, v] of [...acked]) {
+        if (preds.has(id)) continue;
+        acked.delete(id);
+        ackedLabels.delete(id);
+        dropped.set(id, v);
+      }
     } else {
       result.lostPredictions += lostP;
       result.lostLabels += lostL;
@@ -298,6 +313,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
         db = name;
         acked = new Map();
         ackedLabels = new Set();
+        dropped = new Map();
       }
       session++;
       writeFileSync(chromeLog, `--- session ${session}\n`, { flag: 'a' });
@@ -351,6 +367,10 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
         suspicious = false;
       }
       lastFiles = idbFiles(profile);
+      if (o.snapshots) {
+        rmSync(lastKill, { recursive: true, force: true });
+        cpSync(profile, lastKill, { recursive: true });
+      }
       if (result.kills % 10 === 0 && killed) log(`${result.kills} kills, ${result.opened} opened, ${Math.round((Date.now() - started) / 1000)} s`);
       if (final) break;
     }
