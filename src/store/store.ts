@@ -28,6 +28,7 @@ import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, s
 import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
 import { MAX_BLOCK } from './ids.js';
 import { ID_BLOCK, NEXT_BLOCK, RESETS, SCHEMA_VERSION, upgrade } from './schema.js';
+import { withWriteLock } from './lock.js';
 import { cacheWatermark, clockBlock, guardIds, isPersisted } from './watermark.js';
 import type { ResetRecord, Watermark } from './watermark.js';
 import type {
@@ -162,7 +163,8 @@ export class Store {
 
   /** @internal Checks the id counter against the mark outside IndexedDB (watermark.ts); returns the reset to report. */
   async guard(dataLoss: { kind: string; message: string } | undefined): Promise<(StoreEvent & { type: 'reset' }) | undefined> {
-    const { reset } = await guardIds(this.c, await this.mark?.read(), dataLoss);
+    const expected = await this.mark?.read();
+    const { reset } = await this.locked(() => guardIds(this.c, expected, dataLoss));
     return reset;
   }
 
@@ -199,12 +201,19 @@ export class Store {
    * not reused even after the database is lost.
    */
   async reserveIdBlock(): Promise<number> {
-    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
-    const meta = tx.objectStore('meta');
-    const next = Math.max(((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1, clockBlock());
-    if (next > MAX_BLOCK) throw new StoreError('IDS_EXHAUSTED', `every id block up to ${MAX_BLOCK} was handed out`);
-    await meta.put(next + 1, NEXT_BLOCK);
-    await this.c.done(tx);
+    const next = await this.locked(async () => {
+      const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
+      const meta = tx.objectStore('meta');
+      const block = Math.max(((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1, clockBlock());
+      if (block > MAX_BLOCK) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new StoreError('IDS_EXHAUSTED', `every id block up to ${MAX_BLOCK} was handed out`);
+      }
+      await meta.put(block + 1, NEXT_BLOCK);
+      await this.c.done(tx);
+      return block;
+    });
     if (this.mark) {
       try {
         await this.mark.write(next + 1);
@@ -223,7 +232,7 @@ export class Store {
   putPredictions(batch: PredictionBatch): Promise<void> {
     return this.write(
       () => predictionChunk(batch, this.c.o.storeFeatures),
-      (chunk) => writePredictions(this.c, chunk),
+      (chunk) => this.locked(() => writePredictions(this.c, chunk)),
     );
   }
 
@@ -231,7 +240,7 @@ export class Store {
   putLabels(batch: LabelBatch): Promise<void> {
     return this.write(
       () => labelChunks(batch, () => this.nextLabelKey()),
-      (chunks) => writeLabels(this.c, chunks),
+      (chunks) => this.locked(() => writeLabels(this.c, chunks)),
     );
   }
 
@@ -282,6 +291,11 @@ export class Store {
     }
   }
 
+  /** Runs one readwrite transaction under the database's write lock (lock.ts: why). */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withWriteLock(this.c.o.name, fn);
+  }
+
   private nextLabelKey(): number {
     if (this.labelSeq === ID_BLOCK) throw new StoreError('IDS_EXHAUSTED', 'reopen the store to get a fresh block for label chunk keys');
     return this.writerBlock * ID_BLOCK + this.labelSeq++;
@@ -330,14 +344,14 @@ export class Store {
 
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
   async restoreReserve(): Promise<void> {
-    await restoreReserve(this.c);
+    await this.locked(() => restoreReserve(this.c));
   }
 
   // -------------------------------------- summaries, alerts, outbox, meta, stats
 
   /** Writes (replaces) a window summary. */
   async putSummary(record: SummaryRecord): Promise<void> {
-    await putSummary(this.c, record);
+    await this.locked(() => putSummary(this.c, record));
   }
 
   /** Window summaries of a model version starting in [from, to). */
@@ -347,7 +361,7 @@ export class Store {
 
   /** Stores an alert; returns its sequence number. */
   async addAlert(alert: AlertRecord): Promise<number> {
-    return addAlert(this.c, alert);
+    return this.locked(() => addAlert(this.c, alert));
   }
 
   /** Alerts raised in [from, to). */
@@ -380,7 +394,7 @@ export class Store {
    * in which a crash would leave both (counted twice) or neither (lost).
    */
   async commitOutbox(commit: OutboxCommit): Promise<number[]> {
-    return commitOutbox(this.c, commit);
+    return this.locked(() => commitOutbox(this.c, commit));
   }
 
   /** The app's value stored under `key` by setMeta or commitOutbox, or undefined. */
@@ -393,7 +407,7 @@ export class Store {
    * App keys live apart from the store's own bookkeeping and cannot clash with it.
    */
   async setMeta(key: string, value: unknown): Promise<void> {
-    await setMeta(this.c, key, value);
+    await this.locked(() => setMeta(this.c, key, value));
   }
 
   /**
