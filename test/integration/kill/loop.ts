@@ -4,18 +4,15 @@
 // group on a persistent profile, SIGKILLs the whole group at random moments
 // (half of them right after the page said a flush started), relaunches, and
 // compares what the store holds with what flush() acknowledged.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
+import { join } from 'node:path';
 import type { Plugin, ViteDevServer } from 'vite';
+import { killGroup, launch, serve, until } from './chromium.js';
+import type { Launched } from './chromium.js';
 import type { Ack, Plan, StateReport, Todo, ValueRun } from './protocol.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const PAGE = '/test/integration/kill/';
 
 export interface LoopOptions {
@@ -90,23 +87,6 @@ async function body(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(parts).toString() || 'null');
 }
 
-/** Resolves when `check` is true, polling every `everyMs` (a condition, not a fixed wait), or rejects after timeoutMs. */
-async function until(what: string, check: () => boolean, timeoutMs: number, everyMs = 5): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Files (name and size) of the origin's IndexedDB folders in the profile. */
 function idbFiles(profile: string): string {
@@ -289,20 +269,10 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   }
 
   let server: ViteDevServer | undefined;
-  let child: ChildProcess | undefined;
+  let browser: Launched | undefined;
   try {
-    server = await createServer({
-      root: ROOT,
-      configFile: false,
-      logLevel: 'error',
-      cacheDir: join(work, 'vite'),
-      optimizeDeps: { noDiscovery: true, include: [] },
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-      plugins: [plugin],
-    });
-    await server.listen();
-    const base = server.resolvedUrls!.local[0]!;
-    const chromium = process.env.MODELWATCH_CHROMIUM || '/usr/bin/chromium';
+    let base: string;
+    ({ server, base } = await serve(work, plugin));
     const chromeLog = join(work, 'chromium.log');
 
     let lastFiles = '';
@@ -322,18 +292,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
       flushes = -1;
       pageError = undefined;
       const out = openSync(chromeLog, 'a');
-      child = spawn(
-        chromium,
-        [
-          '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-breakpad',
-          '--password-store=basic', `--user-data-dir=${profile}`, ...(o.args ?? []), `${base}${PAGE.slice(1)}index.html?session=${session}`,
-        ],
-        { detached: true, stdio: ['ignore', out, out] },
-      );
-      const pid = child.pid!;
-      let exited = false;
-      child.once('exit', () => (exited = true));
+      browser = launch(profile, `${base}${PAGE.slice(1)}index.html?session=${session}`, out, o.args);
       const launchedAt = Date.now();
       // Where to kill: right after flush number k started, or at a random moment from launch.
       const midFlush = random() < 0.5;
@@ -356,8 +315,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
       }
       if (pageError !== undefined && state === undefined) result.failedOpens.push(`session ${session}: ${pageError}`);
       else if (pageError !== undefined) result.failedOpens.push(`session ${session} (after open): ${pageError}`);
-      process.kill(-pid, 'SIGKILL');
-      await until('Chromium to exit', () => exited && !groupAlive(pid), 30_000);
+      await killGroup(browser);
       closeSync(out);
       if (killed) result.kills++;
       // (Set by the server's handler meanwhile: TypeScript cannot see that.)
@@ -375,7 +333,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
       if (final) break;
     }
   } finally {
-    if (child?.pid && groupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
+    if (browser) await killGroup(browser).catch(() => undefined);
     await server?.close();
     result.elapsedMs = Date.now() - started;
     writeFileSync(join(tmpdir(), 'modelwatch-kill-last.json'), JSON.stringify(result, null, 2));
