@@ -109,8 +109,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const store = new Store(db, o, o.factory && o.factory !== globalThis.indexedDB ? undefined : cacheWatermark(o.name));
   holder.store = store;
   try {
-    const reset = await store.guard(dataLoss);
-    if (reset) store.c.emit(reset);
+    await store.guard(dataLoss);
     store.writerBlock = await store.reserveIdBlock();
     if (o.fold) await store.restoreReserve();
   } catch (e) {
@@ -149,8 +148,7 @@ export class Store {
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
   private compaction: Promise<unknown> = Promise.resolve();
-  /** @internal */
-  readonly c: Connection;
+  private readonly c: Connection;
 
   /** @internal use openStore(). */
   constructor(
@@ -161,10 +159,15 @@ export class Store {
     this.c = new Connection(db, o);
   }
 
-  /** @internal Checks the id counter against the mark outside IndexedDB (watermark.ts); returns the reset to report. */
+  /**
+   * @internal Checks the id counter against the mark outside IndexedDB and
+   * the engine's data-loss report (watermark.ts); emits and returns the reset
+   * it found, if any.
+   */
   async guard(dataLoss: { kind: string; message: string } | undefined): Promise<(StoreEvent & { type: 'reset' }) | undefined> {
     const expected = await this.mark?.read();
     const { reset } = await this.locked(() => guardIds(this.c, expected, dataLoss));
+    if (reset) this.c.emit(reset);
     return reset;
   }
 
