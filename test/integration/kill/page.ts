@@ -75,7 +75,7 @@ async function state(plan: Plan): Promise<StateReport> {
       joined: joined.id.length,
       misjoined,
       resets: events.filter((e) => e.type === 'reset'),
-      persisted: (stats as { persisted?: boolean }).persisted,
+      persisted: stats.persisted,
     };
   } finally {
     store.close();
