@@ -44,13 +44,18 @@ function objects(b: PredictionBatch, n: number) {
   }));
 }
 
-async function modelwatchIngest(b: PredictionBatch, n: number): Promise<number> {
+// `awaitEach`: flush() after every batch before the next (an app awaiting
+// each flush, as the kill loop does); else all batches in flight, one flush.
+async function modelwatchIngest(b: PredictionBatch, n: number, durability: IDBTransactionDurability = 'strict', awaitEach = false, batch = BATCH): Promise<number> {
   await deleteDB('bench-mw');
-  const s = await openStore({ name: 'bench-mw' });
+  const s = await openStore({ name: 'bench-mw', durability });
   const batches: PredictionBatch[] = [];
-  for (let i = 0; i < n; i += BATCH) batches.push(slice(b, i, Math.min(n, i + BATCH)));
+  for (let i = 0; i < n; i += batch) batches.push(slice(b, i, Math.min(n, i + batch)));
   const t = performance.now();
-  for (const x of batches) void s.putPredictions(x);
+  for (const x of batches) {
+    void s.putPredictions(x);
+    if (awaitEach) await s.flush();
+  }
   await s.flush();
   const ms = performance.now() - t;
   s.close();
@@ -127,14 +132,25 @@ const median = (xs: number[]) => {
 
 async function run(rounds: number, nIngest: number, nIdb: number, nRead: number, nDexie: number) {
   const b = data(Math.max(nIngest, nRead));
-  const res: Record<string, number[]> = { modelwatch: [], idb: [], dexie: [], read: [] };
+  const res: Record<string, number[]> = { modelwatch: [], relaxed: [], strictEach: [], relaxedEach: [], strictSmall: [], relaxedSmall: [], idb: [], dexie: [], read: [] };
   for (let r = 0; r <= rounds; r++) {
     // Round 0 is the warm-up; contenders alternate within each round.
     const mw = await modelwatchIngest(b, nIngest);
+    const relaxed = await modelwatchIngest(b, nIngest, 'relaxed');
+    const strictEach = await modelwatchIngest(b, nIngest / 4, 'strict', true);
+    const relaxedEach = await modelwatchIngest(b, nIngest / 4, 'relaxed', true);
+    // 100 flushes of 64 rows: the per-transaction cost of syncing shows.
+    const strictSmall = await modelwatchIngest(b, 6400, 'strict', true, 64);
+    const relaxedSmall = await modelwatchIngest(b, 6400, 'relaxed', true, 64);
     const idb = await idbPerPrediction(b, nIdb);
     const dx = await dexieBulkAdd(b, nDexie);
     if (r > 0) {
       res.modelwatch!.push(mw);
+      res.relaxed!.push(relaxed);
+      res.strictEach!.push(strictEach);
+      res.relaxedEach!.push(relaxedEach);
+      res.strictSmall!.push(strictSmall);
+      res.relaxedSmall!.push(relaxedSmall);
       res.idb!.push(idb);
       res.dexie!.push(dx);
     }
@@ -150,7 +166,7 @@ async function run(rounds: number, nIngest: number, nIdb: number, nRead: number,
   await deleteDB('bench-read');
   return {
     rounds, nIngest, nIdb, nRead, batch: BATCH, userAgent: navigator.userAgent,
-    ingest: median(res.modelwatch!), idb: median(res.idb!), dexie: median(res.dexie!), readMs: median(res.read!),
+    ingest: median(res.modelwatch!), relaxed: median(res.relaxed!), strictEach: median(res.strictEach!), relaxedEach: median(res.relaxedEach!), strictSmall: median(res.strictSmall!), relaxedSmall: median(res.relaxedSmall!), idb: median(res.idb!), dexie: median(res.dexie!), readMs: median(res.read!),
     readRows: shape.rows, readPredictions: shape.predictions, raw: res,
   };
 }

@@ -42,9 +42,14 @@ prediction, score, latency, segment; no features). ${r.userAgent}
 
 | contender | predictions/s (median) | modelwatch / contender |
 | --- | ---: | ---: |
-| modelwatch store: one transaction per ${r.batch}-row columnar chunk (${f(nIngest)} rows) | ${f(r.ingest)} | 1.0x |
-| idb: one transaction per prediction, one object each (${f(nIdb)} rows) | ${f(r.idb)} | ${(r.ingest / r.idb).toFixed(1)}x |
-| Dexie: bulkAdd of one object per prediction, ${r.batch} per call (${f(nDexie)} rows) | ${f(r.dexie)} | ${(r.ingest / r.dexie).toFixed(1)}x |
+| modelwatch store: one transaction per ${r.batch}-row columnar chunk, durability 'strict' (the default: \`flush()\` survives an OS crash) (${f(nIngest)} rows) | ${f(r.ingest)} | 1.0x |
+| modelwatch store, durability 'relaxed' (the browser's default since Chrome 121; not crash-safe) (${f(nIngest)} rows) | ${f(r.relaxed)} | ${(r.ingest / r.relaxed).toFixed(2)}x |
+| modelwatch store, \`await flush()\` after every chunk, 'strict' (${f(nIngest / 4)} rows) | ${f(r.strictEach)} | ${(r.ingest / r.strictEach).toFixed(2)}x |
+| modelwatch store, \`await flush()\` after every chunk, 'relaxed' (${f(nIngest / 4)} rows) | ${f(r.relaxedEach)} | ${(r.ingest / r.relaxedEach).toFixed(2)}x |
+| modelwatch store, \`await flush()\` after every 64 rows, 'strict' (6,400 rows: ${(6400 / r.strictSmall * 10).toFixed(2)} ms per flush) | ${f(r.strictSmall)} | ${(r.ingest / r.strictSmall).toFixed(2)}x |
+| modelwatch store, \`await flush()\` after every 64 rows, 'relaxed' (6,400 rows: ${(6400 / r.relaxedSmall * 10).toFixed(2)} ms per flush) | ${f(r.relaxedSmall)} | ${(r.ingest / r.relaxedSmall).toFixed(2)}x |
+| idb: one transaction per prediction, one object each, browser default durability (${f(nIdb)} rows) | ${f(r.idb)} | ${(r.ingest / r.idb).toFixed(1)}x |
+| Dexie: bulkAdd of one object per prediction, ${r.batch} per call, browser default durability (${f(nDexie)} rows) | ${f(r.dexie)} | ${(r.ingest / r.dexie).toFixed(1)}x |
 
 Read one day of ${f(r.readPredictions)} predictions joined with their latest labels (70 % labeled, 5 % labeled twice)
 into typed columns with \`readLabeled\`: median **${r.readMs.toFixed(0)} ms** (${f(r.readRows)} labeled rows returned).

@@ -238,12 +238,25 @@ async function startEngine(r: Resolved, onEvent: (e: EngineEvent) => void): Prom
 }
 
 /**
+ * Asks the browser to keep the origin's storage under storage pressure. Only
+ * a window may ask (StorageManager.persist() is not exposed to workers); the
+ * answer is not awaited because Firefox asks the user and settles only when
+ * they answer. The worker reads the outcome with persisted() (live()).
+ */
+function requestPersistence(): void {
+  const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
+  if (typeof document === 'undefined' || typeof storage?.persist !== 'function') return;
+  storage.persist().catch(() => undefined); // a refusal is an answer too: live().persisted stays false
+}
+
+/**
  * Creates a monitor: validates options (InputError INVALID_OPTION naming the
  * option), starts the engine (a module Worker, or in-thread where no Worker
  * exists or an IDBFactory is injected), opens the store and reserves ids.
  */
 export async function createMonitor(options: MonitorOptions): Promise<Monitor> {
   const r = resolveOptions(options);
+  if (r.persist) requestPersistence();
   const listeners = new Listeners();
   const { client, mode, worker } = await startEngine(r, listeners.emit);
   let ids: IdAllocator;

@@ -95,6 +95,12 @@ export interface MonitorOptions {
    * 200), `maxRows` kept for retry at most (default 16 batches).
    */
   writeRetry?: { attempts?: number; backoffMs?: number; maxRows?: number };
+  /**
+   * Ask the browser to keep this origin's storage under storage pressure
+   * (navigator.storage.persist(), default true). The answer shows in
+   * live().persisted; see README, Durability, for what each browser does.
+   */
+  persist?: boolean;
 }
 
 /** Options after defaults. */
@@ -108,6 +114,7 @@ export interface Resolved {
   indexedDB: IDBFactory | undefined;
   /** sync.headers when it is a function: it cannot be cloned into the engine's config (see EngineApi.open). */
   syncHeaders?: Extract<SyncOptions['headers'], (...a: never[]) => unknown>;
+  persist: boolean;
 }
 
 function num(value: unknown, name: string, fallback: number, check: (v: number) => boolean, want: string): number {
@@ -115,6 +122,12 @@ function num(value: unknown, name: string, fallback: number, check: (v: number) 
   if (typeof value !== 'number' || !check(value)) {
     throw new InputError('INVALID_OPTION', name, `is ${typeof value === 'string' ? JSON.stringify(value) : String(value)}; expected ${want}.`);
   }
+  return value;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InputError('INVALID_OPTION', name, `is ${String(value)}; expected true or false.`);
   return value;
 }
 
@@ -265,5 +278,6 @@ export function resolveOptions(o: MonitorOptions): Resolved {
     worker: o.indexedDB ? false : (w ?? typeof Worker !== 'undefined'),
     indexedDB: o.indexedDB,
     ...(typeof o.sync?.headers === 'function' ? { syncHeaders: o.sync.headers } : {}),
+    persist: bool(o.persist, 'persist', true),
   };
 }

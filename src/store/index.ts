@@ -3,6 +3,7 @@
 export { openStore, Store } from './store.js';
 export { IdAllocator, MAX_BLOCK } from './ids.js';
 export { StoreError, isQuotaError } from './errors.js';
+export { isPersisted } from './watermark.js';
 export { SCHEMA_VERSION, ID_BLOCK, ID_BLOCK_BITS } from './schema.js';
 export type {
   StoreSchema,
@@ -27,5 +28,6 @@ export type {
   FoldFn,
   StoreEvent,
   StoreOptions,
+  StoreStats,
   CompactReason,
 } from './types.js';

@@ -56,7 +56,7 @@ export function resolve(o: StoreOptions): Resolved {
     maxRows: positive(o.maxRows, 'maxRows', 20_000_000),
     pendingLabelMs: positive(o.pendingLabelMs, 'pendingLabelMs', 3_600_000),
     storeFeatures: o.storeFeatures === true,
-    durability: o.durability ?? 'default',
+    durability: o.durability ?? 'strict',
     quotaCompactFraction: fraction,
     quotaReserveBytes: reserve,
     blockedTimeoutMs: positive(o.blockedTimeoutMs, 'blockedTimeoutMs', 10_000),

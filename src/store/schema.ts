@@ -164,6 +164,8 @@ export const ID_BLOCK_BITS = 22;
 export const ID_BLOCK = 2 ** ID_BLOCK_BITS;
 /** Meta key of the next id block to hand out (blocks start at 1). */
 export const NEXT_BLOCK = 'nextBlock';
+/** Meta key of the resets the store detected on open (see watermark.ts). */
+export const RESETS = 'resets';
 /** Meta key of the quota reserve: incompressible bytes deleted to make room for `fold` when the quota runs out. */
 export const QUOTA_RESERVE = 'quotaReserve';
 /** Prefix of the app's meta keys (Store.setMeta), so they can never overwrite the store's own (above). */

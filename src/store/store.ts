@@ -26,7 +26,11 @@ import type { Resolved } from './options.js';
 import { coverage, readChunks, readLabeled } from './read.js';
 import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
 import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
-import { ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
+import { MAX_BLOCK } from './ids.js';
+import { ID_BLOCK, NEXT_BLOCK, RESETS, SCHEMA_VERSION, upgrade } from './schema.js';
+import { withWriteLock } from './lock.js';
+import { cacheWatermark, clockBlock, guardIds, isPersisted } from './watermark.js';
+import type { ResetRecord, Watermark } from './watermark.js';
 import type {
   AlertRecord,
   NewOutboxRecord,
@@ -46,6 +50,7 @@ import type {
   RangeQuery,
   StoreEvent,
   StoreOptions,
+  StoreStats,
 } from './types.js';
 import { labelChunks, predictionChunk, writeLabels, writePredictions } from './write.js';
 
@@ -56,9 +61,16 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const holder: { store?: Store } = {};
   let db: IDBPDatabase<StoreSchema> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Chromium deletes a backing store it finds corrupt and opens an empty one,
+  // saying so only here (w3c/IndexedDB issue 30).
+  let dataLoss: { kind: string; message: string } | undefined;
   const opening = withFactory(o.factory, () =>
     openDB<StoreSchema>(o.name, SCHEMA_VERSION, {
-      upgrade: (d, oldVersion, _v, tx) => upgrade(d, oldVersion, tx, o.now),
+      upgrade: (d, oldVersion, _v, tx, event) => {
+        const e = event as IDBVersionChangeEvent & { dataLoss?: string; dataLossMessage?: string };
+        if (e.dataLoss !== undefined && e.dataLoss !== 'none') dataLoss = { kind: e.dataLoss, message: e.dataLossMessage ?? '' };
+        upgrade(d, oldVersion, tx, o.now);
+      },
       blocked: () => o.onEvent?.({ type: 'blocked' }),
       // Another tab wants a newer schema: let it through at once.
       blocking: () => {
@@ -94,9 +106,10 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   } finally {
     clearTimeout(timer);
   }
-  const store = new Store(db, o);
+  const store = new Store(db, o, o.factory && o.factory !== globalThis.indexedDB ? undefined : cacheWatermark(o.name));
   holder.store = store;
   try {
+    await store.guard(dataLoss);
     store.writerBlock = await store.reserveIdBlock();
     if (o.fold) await store.restoreReserve();
   } catch (e) {
@@ -120,6 +133,13 @@ async function withFactory<T>(factory: IDBFactory | undefined, fn: () => Promise
   }
 }
 
+async function getMetaRaw(c: Connection, key: string): Promise<unknown> {
+  const tx = c.open().transaction('meta', 'readonly');
+  const value = await tx.objectStore('meta').get(key);
+  await c.done(tx);
+  return value;
+}
+
 /** The on-device store. Create with openStore(). */
 export class Store {
   /** Block whose ids key this connection's label chunks (reserved at open). */
@@ -131,8 +151,24 @@ export class Store {
   private readonly c: Connection;
 
   /** @internal use openStore(). */
-  constructor(db: IDBPDatabase<StoreSchema>, o: Resolved) {
+  constructor(
+    db: IDBPDatabase<StoreSchema>,
+    o: Resolved,
+    private readonly mark: Watermark | undefined,
+  ) {
     this.c = new Connection(db, o);
+  }
+
+  /**
+   * @internal Checks the id counter against the mark outside IndexedDB and
+   * the engine's data-loss report (watermark.ts); emits and returns the reset
+   * it found, if any.
+   */
+  async guard(dataLoss: { kind: string; message: string } | undefined): Promise<(StoreEvent & { type: 'reset' }) | undefined> {
+    const expected = await this.mark?.read();
+    const { reset } = await this.locked(() => guardIds(this.c, expected, dataLoss));
+    if (reset) this.c.emit(reset);
+    return reset;
   }
 
   /** Database name. */
@@ -161,13 +197,35 @@ export class Store {
     this.c.shut(reason);
   }
 
-  /** Reserves a fresh block of 2^22 ids (for IdAllocator.create). */
+  /**
+   * Reserves a fresh block of 2^22 ids (for IdAllocator.create). The block is
+   * durable in IndexedDB (strict) and in the high-water mark outside it before
+   * it is returned, and never below the clock's block (watermark.ts): ids are
+   * not reused even after the database is lost.
+   */
   async reserveIdBlock(): Promise<number> {
-    const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
-    const meta = tx.objectStore('meta');
-    const next = ((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1;
-    void meta.put(next + 1, NEXT_BLOCK);
-    await this.c.done(tx);
+    const next = await this.locked(async () => {
+      const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
+      const meta = tx.objectStore('meta');
+      const block = Math.max(((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1, clockBlock());
+      if (block > MAX_BLOCK) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new StoreError('IDS_EXHAUSTED', `every id block up to ${MAX_BLOCK} was handed out`);
+      }
+      await meta.put(block + 1, NEXT_BLOCK);
+      await this.c.done(tx);
+      return block;
+    });
+    if (this.mark) {
+      try {
+        await this.mark.write(next + 1);
+      } catch {
+        // Cache Storage refused (e.g. the origin is over its quota): the block
+        // is still unique while the database lives, and above the clock's
+        // block after it is lost. stats().idMark shows the mark lagging.
+      }
+    }
     return next;
   }
 
@@ -177,7 +235,7 @@ export class Store {
   putPredictions(batch: PredictionBatch): Promise<void> {
     return this.write(
       () => predictionChunk(batch, this.c.o.storeFeatures),
-      (chunk) => writePredictions(this.c, chunk),
+      (chunk) => this.locked(() => writePredictions(this.c, chunk)),
     );
   }
 
@@ -185,7 +243,7 @@ export class Store {
   putLabels(batch: LabelBatch): Promise<void> {
     return this.write(
       () => labelChunks(batch, () => this.nextLabelKey()),
-      (chunks) => writeLabels(this.c, chunks),
+      (chunks) => this.locked(() => writeLabels(this.c, chunks)),
     );
   }
 
@@ -236,6 +294,11 @@ export class Store {
     }
   }
 
+  /** Runs one readwrite transaction under the database's write lock (lock.ts: why). */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withWriteLock(this.c.o.name, fn);
+  }
+
   private nextLabelKey(): number {
     if (this.labelSeq === ID_BLOCK) throw new StoreError('IDS_EXHAUSTED', 'reopen the store to get a fresh block for label chunk keys');
     return this.writerBlock * ID_BLOCK + this.labelSeq++;
@@ -284,14 +347,14 @@ export class Store {
 
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
   async restoreReserve(): Promise<void> {
-    await restoreReserve(this.c);
+    await this.locked(() => restoreReserve(this.c));
   }
 
   // -------------------------------------- summaries, alerts, outbox, meta, stats
 
   /** Writes (replaces) a window summary. */
   async putSummary(record: SummaryRecord): Promise<void> {
-    await putSummary(this.c, record);
+    await this.locked(() => putSummary(this.c, record));
   }
 
   /** Window summaries of a model version starting in [from, to). */
@@ -301,7 +364,7 @@ export class Store {
 
   /** Stores an alert; returns its sequence number. */
   async addAlert(alert: AlertRecord): Promise<number> {
-    return addAlert(this.c, alert);
+    return this.locked(() => addAlert(this.c, alert));
   }
 
   /** Alerts raised in [from, to). */
@@ -334,7 +397,7 @@ export class Store {
    * in which a crash would leave both (counted twice) or neither (lost).
    */
   async commitOutbox(commit: OutboxCommit): Promise<number[]> {
-    return commitOutbox(this.c, commit);
+    return this.locked(() => commitOutbox(this.c, commit));
   }
 
   /** The app's value stored under `key` by setMeta or commitOutbox, or undefined. */
@@ -347,11 +410,23 @@ export class Store {
    * App keys live apart from the store's own bookkeeping and cannot clash with it.
    */
   async setMeta(key: string, value: unknown): Promise<void> {
-    await setMeta(this.c, key, value);
+    await this.locked(() => setMeta(this.c, key, value));
   }
 
-  /** Counts of what the store holds. */
-  async stats(): Promise<{ chunks: number; rows: number; labelChunks: number; labels: number; pendingLabelChunks: number; orphans: number }> {
-    return stats(this.c);
+  /**
+   * Counts of what the store holds; whether the origin's storage is
+   * persistent (navigator.storage.persisted(): true = not evicted under
+   * storage pressure; undefined where the engine cannot tell); the id
+   * high-water mark kept outside IndexedDB (undefined where there is none);
+   * and the resets detected on open (the newest 20).
+   */
+  async stats(): Promise<StoreStats> {
+    const [counts, persisted, idMark, resets] = await Promise.all([
+      stats(this.c),
+      isPersisted(),
+      this.mark?.read(),
+      getMetaRaw(this.c, RESETS) as Promise<ResetRecord[] | undefined>,
+    ]);
+    return { ...counts, persisted, idMark, resets: resets ?? [] };
   }
 }

@@ -94,6 +94,22 @@ export type StoreEvent =
   | { type: 'closed'; reason: 'versionchange' | 'terminated' | 'close' }
   | { type: 'reset'; reason: 'data-loss' | 'wiped'; expectedIdBlock: number; foundIdBlock: number; message: string };
 
+/** What Store.stats() reports. */
+export interface StoreStats {
+  chunks: number;
+  rows: number;
+  labelChunks: number;
+  labels: number;
+  pendingLabelChunks: number;
+  orphans: number;
+  /** navigator.storage.persisted(): true = the browser will not evict this origin's data; undefined = unknown. */
+  persisted: boolean | undefined;
+  /** The id high-water mark kept outside IndexedDB (next free block), undefined where there is none. */
+  idMark: number | undefined;
+  /** Resets detected on open, oldest first (the newest 20): when, and the event reported then. */
+  resets: { at: number; event: StoreEvent & { type: 'reset' } }[];
+}
+
 /** Why a compaction ran. */
 export type CompactReason = 'retention' | 'quota';
 
@@ -111,7 +127,13 @@ export interface StoreOptions {
   pendingLabelMs?: number;
   /** Keep input features sent in `extras.features` (default false: they are dropped). */
   storeFeatures?: boolean;
-  /** Transaction durability hint (default 'default'). */
+  /**
+   * Durability of the transactions that write predictions and labels (what
+   * flush() waits on). Default 'strict': the engine syncs to disk before the
+   * write resolves, so an acknowledged row survives a browser, process tree
+   * or OS kill. 'relaxed' is faster (see README, Durability) but then flush()
+   * no longer promises that.
+   */
   durability?: IDBTransactionDurability;
   /** Share of raw rows folded away when the quota runs out (default 0.25). */
   quotaCompactFraction?: number;

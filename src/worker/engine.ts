@@ -14,7 +14,7 @@ import { rankingMetrics } from '../metrics/ranking.js';
 import type { RankingQuery } from '../metrics/ranking.js';
 import { regressionMetrics } from '../metrics/regression.js';
 import { AlertLatch, dashboardStatus, detectDegradation, detectTrends } from '../monitor/degradation.js';
-import { ID_BLOCK, StoreError, openStore } from '../store/index.js';
+import { ID_BLOCK, StoreError, isPersisted, openStore } from '../store/index.js';
 import type { FoldBatch, PredictionBatch, PredictionChunk, Store, StoreOptions } from '../store/index.js';
 import {
   CONFIDENCE_BUCKETS,
@@ -633,6 +633,7 @@ export function createEngine(): EngineApi {
 
     async live(): Promise<LiveView> {
       const { c } = need();
+      const persisted = await isPersisted();
       const counts: LiveView['counts'] = { [c.model]: {} };
       const latB = new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0);
       const confB = new Array<number>(CONFIDENCE_BUCKETS.length + 1).fill(0);
@@ -656,6 +657,7 @@ export function createEngine(): EngineApi {
         confidenceBuckets: { le: [...CONFIDENCE_BUCKETS, Infinity], counts: confB },
         latency: latCount > 0 ? latencyStats(window) : undefined,
         sla: latencySla(window, c.sla),
+        persisted,
       };
     },
 

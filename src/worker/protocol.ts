@@ -290,6 +290,8 @@ export interface LiveView {
   /** Exact stats of the last `latencyWindow` latencies. */
   latency: LatencyStats | undefined;
   sla: SlaResult;
+  /** navigator.storage.persisted(): true = the browser keeps this origin's data under storage pressure; undefined = unknown. */
+  persisted: boolean | undefined;
 }
 
 /** Where the engine runs. */
