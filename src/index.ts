@@ -12,3 +12,4 @@ export * from './summary/index.js';
 export * from './monitor/index.js';
 // [sync] outbox sender, OTLP / Prometheus / JSON encoders, fleet receiver
 export * from './sync/index.js';
+// [estimate] calibration, drift and CBPE are exported through ./metrics/index.js above.

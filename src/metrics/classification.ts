@@ -39,7 +39,7 @@ function labelSet(s: Scope, a: number, na: number, b: number, nb: number): { ptr
 }
 
 /** Checks labels (already in WASM memory) that must all be 0 or 1. */
-function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): void {
+export function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): void {
   check(s, ptr, n, Check.Integer, name);
   const { classes } = labelSet(s, ptr, n, 0, 0);
   const other = classes.find((c) => c !== 0 && c !== 1);
