@@ -73,7 +73,7 @@ export function cbpeRocAuc(p: usize, n: i32): f64 {
   }
   let fnAcc: f64 = 0, tnAcc: f64 = 0;
   let prev: f64 = -1;
-  let havePoint = false;
+  let points = 0;
   let px: f64 = 0, py: f64 = 0;
   const area = new Sum();
   for (let i = 0; i < m; i++) {
@@ -87,14 +87,16 @@ export function cbpeRocAuc(p: usize, n: i32): f64 {
       const tp = f(tpArr, i), fp = f(fpArr, i);
       const y = tp / (tp + fnAcc);
       const x = fp / (fp + tnAcc);
-      if (havePoint) area.add((x - px) * (y + py) / 2.0);
-      px = x; py = y; havePoint = true;
+      if (points > 0) area.add((x - px) * (y + py) / 2.0);
+      px = x; py = y; points++;
     }
     prev = th;
   }
   heap.free(fpArr);
   heap.free(tpArr);
   heap.free(t);
+  // One point (every probability is 1) has no area: sklearn's auc raises.
+  if (points < 2) return NaN;
   // x decreases along the thresholds: sklearn's auc multiplies by -1.
   return -area.value;
 }
