@@ -36,7 +36,7 @@ warnings.filterwarnings('ignore')  # UndefinedMetricWarning etc.: edge cases are
 assert sklearn.__version__ == '1.2.1', sklearn.__version__
 
 # [estimate] whether drift.json holds ks_2samp cases beyond 10,000 rows (the asymptotic branch).
-ASYMP = False
+ASYMP = True
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'golden')
 M32 = 0xFFFFFFFF
 
@@ -1126,6 +1126,13 @@ def drift_cases(asymp: bool) -> list[dict]:
         cases.append({'name': f'classes-{i}-n{n}-m{m}', 'classesReference': a, 'classesCurrent': b,
                       'expected': {'chiSquare': expected_chisquare(gen_classes(a), gen_classes(b)),
                                    **expected_drift(gen_classes(a), gen_classes(b))}})
+
+    # kstwo.sf(x, n) over every branch of scipy's _kolmogn (the asymptotic p-value).
+    grid = []
+    for n in [1, 2, 3, 5, 10, 37, 80, 140, 141, 500, 2500, 9999, 20000, 100000, 150000]:
+        for x in [0.0005, 0.002, 0.005, 0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.6, 0.9]:
+            grid.append([n, x, f(scipy.stats.kstwo.sf(x, n))])
+    cases.append({'name': 'kstwo-grid', 'kstwo': grid})
 
     def lit(name, ref, cur):
         cases.append({'name': name, 'input': {'reference': ref, 'current': cur}, 'expected': expected_drift(ref, cur)})

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import fixture from '../../fixtures/golden/drift.json';
 import { chiSquareClasses, driftBins, init, jensenShannonDistance, ksTest, normalizedWasserstein, psi, wassersteinDistance } from '../../../src/index.js';
 import { genClasses, genSample, type ClassParams, type SampleParams } from '../../support/gen.js';
-import { f64, Golden, type Encoded, type FixtureFile } from './close.js';
+import { decode, f64, Golden, type Encoded, type FixtureFile } from './close.js';
+import { core } from '../../../src/core/wasm.js';
 
 interface DriftExpected {
   ks: { statistic: Encoded; pValue: Encoded; method: 'exact' | 'asymp' };
@@ -25,6 +26,8 @@ interface DriftCase {
   classesReference?: ClassParams;
   classesCurrent?: ClassParams;
   input?: { reference: Encoded[]; current: Encoded[] };
+  /** [n, x, scipy.stats.kstwo.sf(x, n)] rows. */
+  kstwo?: [number, number, Encoded][];
   expected: DriftExpected;
 }
 
@@ -40,7 +43,7 @@ function samples(c: DriftCase): [Float64Array, Float64Array] {
 beforeAll(() => init());
 
 describe('drift statistics equal scipy 1.10 and Evidently', () => {
-  it.each(file.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
+  it.each(file.cases.filter((c) => !c.kstwo).map((c) => [c.name, c] as const))('%s', (_, c) => {
     const [r, cur] = samples(c);
     const e = c.expected;
     const ks = ksTest(r, cur);
@@ -62,6 +65,18 @@ describe('drift statistics equal scipy 1.10 and Evidently', () => {
       g.expectEqual(chi.dof, e.chiSquare.dof, c.name, 'chi.dof');
       g.expectClose(chi.statistic, e.chiSquare.statistic, c.name, 'chi.statistic', 1e-12);
       g.expectClose(chi.pValue, e.chiSquare.pValue, c.name, 'chi.pValue', 1e-9);
+    }
+  });
+});
+
+describe('the asymptotic KS p-value equals scipy.stats.kstwo.sf on every branch', () => {
+  it('kstwo grid', () => {
+    const grid = file.cases.find((c) => c.kstwo)!.kstwo!;
+    for (const [n, x, e] of grid) {
+      const expected = decode(e);
+      // Below the smallest normal double scipy's result has fewer significant bits: compare absolutely.
+      if (expected < 2.2250738585072014e-308) g.expectClose(core().kolmogorovSf(n, x) + 1, 1 + expected, `n=${n} x=${x}`, 'kstwo.sf (subnormal)', 0);
+      else g.expectClose(core().kolmogorovSf(n, x), e, `n=${n} x=${x}`, 'kstwo.sf', 1e-12);
     }
   });
 });
