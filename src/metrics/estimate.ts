@@ -73,6 +73,8 @@ export class Cbpe {
     requireNonEmpty(yp.length, 'yPred');
     requireSameLength(yp.length, pr.length, 'yProb', 'yPred');
     const n = yp.length;
+    // Validate under the caller's name before the calibrator sees the scores.
+    withScope((s) => column(s, pr, Check.Finite, 'yProb'));
     const calibrated = this.calibrator ? this.calibrator.apply(pr) : pr;
     return withScope((s) => {
       const yPtr = column(s, yp, Check.Finite, 'yPred');
