@@ -3,6 +3,7 @@
 // out_of_bounds='clip')) and the per-bin sums behind the reliability diagram,
 // the expected / maximum calibration error and the Brier score.
 import { Sum, BLOCK } from './sum';
+import { toKey } from './sort';
 
 /** numpy.finfo(float64).resolution: sklearn's _make_unique merges x closer than this. */
 const X_RESOLUTION: f64 = 1e-15;
@@ -15,35 +16,64 @@ const X_RESOLUTION: f64 = 1e-15;
   return load<i32>(ptr + (<usize>i << 2));
 }
 
-/** (x, y) of row a before that of row b, as numpy.lexsort((y, x)) orders them. */
-@inline function before(x: usize, y: usize, a: i32, b: i32): bool {
-  const xa = f(x, a), xb = f(x, b);
-  return xa < xb || (xa == xb && f(y, a) < f(y, b));
+// Rows are sorted as 24-byte records (x key, y key, row index) so that the
+// merge passes read memory sequentially instead of chasing indices.
+const REC: usize = 24;
+
+@inline function recLess(a: usize, b: usize): bool {
+  const xa = load<u64>(a), xb = load<u64>(b);
+  return xa < xb || (xa == xb && load<u64>(a, 8) < load<u64>(b, 8));
 }
 
 /**
- * Sorts the m row indices at idx by (x, y), stably (lexsort is a stable
- * merge sort; equal pairs keep their input order, which fixes the order of
- * the weighted sums below). Bottom-up merge sort with tmp (m i32) as scratch;
- * returns where the result is.
+ * Sorts the m row indices at idx by (x, y), stably (numpy.lexsort is a
+ * stable sort; equal pairs keep their input order, which fixes the order of
+ * the weighted sums below): insertion-sorted runs of 16 records, then
+ * bottom-up merges. Writes the sorted row indices back to idx.
  */
-function sortRows(x: usize, y: usize, idx: usize, tmp: usize, m: i32): usize {
-  let src = idx, dst = tmp;
-  for (let width = 1; width < m; width <<= 1) {
+function sortRows(x: usize, y: usize, idx: usize, m: i32): void {
+  let src = heap.alloc(<usize>m * REC);
+  let dst = heap.alloc(<usize>m * REC);
+  for (let i = 0; i < m; i++) {
+    const r = ix(idx, i);
+    const o = src + <usize>i * REC;
+    store<u64>(o, toKey(f(x, r)));
+    store<u64>(o, toKey(f(y, r)), 8);
+    store<i32>(o, r, 16);
+  }
+  const RUN = 16;
+  const tmp = heap.alloc(REC);
+  for (let lo = 0; lo < m; lo += RUN) {
+    const hi = min(lo + RUN, m);
+    for (let i = lo + 1; i < hi; i++) {
+      memory.copy(tmp, src + <usize>i * REC, REC);
+      let j = i - 1;
+      while (j >= lo && recLess(tmp, src + <usize>j * REC)) {
+        memory.copy(src + <usize>(j + 1) * REC, src + <usize>j * REC, REC);
+        j--;
+      }
+      memory.copy(src + <usize>(j + 1) * REC, tmp, REC);
+    }
+  }
+  heap.free(tmp);
+  for (let width = RUN; width < m; width <<= 1) {
     for (let lo = 0; lo < m; lo += width << 1) {
       const mid = min(lo + width, m), hi = min(lo + (width << 1), m);
       let i = lo, j = mid, k = lo;
       while (i < mid && j < hi) {
-        const a = ix(src, i), b = ix(src, j);
-        if (before(x, y, b, a)) { store<i32>(dst + (<usize>k << 2), b); j++; } else { store<i32>(dst + (<usize>k << 2), a); i++; }
+        const a = src + <usize>i * REC, b = src + <usize>j * REC;
+        // Take from the right run only when strictly smaller: stable.
+        if (recLess(b, a)) { memory.copy(dst + <usize>k * REC, b, REC); j++; } else { memory.copy(dst + <usize>k * REC, a, REC); i++; }
         k++;
       }
-      while (i < mid) { store<i32>(dst + (<usize>k << 2), ix(src, i)); i++; k++; }
-      while (j < hi) { store<i32>(dst + (<usize>k << 2), ix(src, j)); j++; k++; }
+      if (i < mid) memory.copy(dst + <usize>k * REC, src + <usize>i * REC, <usize>(mid - i) * REC);
+      else if (j < hi) memory.copy(dst + <usize>k * REC, src + <usize>j * REC, <usize>(hi - j) * REC);
     }
     const t = src; src = dst; dst = t;
   }
-  return src;
+  for (let i = 0; i < m; i++) store<i32>(idx + (<usize>i << 2), load<i32>(src + <usize>i * REC, 16));
+  heap.free(dst);
+  heap.free(src);
 }
 
 /**
@@ -104,7 +134,8 @@ export function isotonicFit(x: usize, y: usize, w: usize, n: i32, outX: usize, o
     if (f(w, i) > 0) { store<i32>(idx + (<usize>m << 2), i); m++; }
   }
   if (m == 0) { heap.free(tmp); heap.free(idx); return 0; }
-  const order = sortRows(x, y, idx, tmp, m);
+  sortRows(x, y, idx, m);
+  const order = idx;
   // _make_unique: ux / uy / uw (uy is the weighted mean of the pooled rows).
   const ux = heap.alloc(<usize>m << 3);
   const uy = heap.alloc(<usize>m << 3);
