@@ -1222,6 +1222,70 @@ def expected_cbpe(ref: tuple, ana: tuple, calibrate: bool) -> dict:
     }
 
 
+def expected_cbpe_multiclass(ref: tuple, ana: tuple, calibrate: bool) -> dict:
+    """A transcription of NannyML's multiclass CBPE: one-vs-rest isotonic
+    calibrators, rows renormalized, macro averages of the binary estimates,
+    and sampling_error/multiclass_classification.py."""
+    from sklearn.isotonic import IsotonicRegression
+    ryt, ryp = (np.asarray(v, dtype=np.float64) for v in ref[:2])
+    rpm = np.asarray(ref[2], dtype=np.float64)
+    ayp = np.asarray(ana[0], dtype=np.float64)
+    apm = np.asarray(ana[1], dtype=np.float64)
+    classes = sorted(set(ryt.tolist()) | set(ryp.tolist()))
+    C = len(classes)
+
+    def calibrate_rows(pm, cals):
+        if cals is None:
+            return pm
+        out = np.zeros_like(pm)
+        for j in range(C):
+            out[:, j] = cals[j].predict(pm[:, j])
+        den = np.sum(out, axis=1)[:, np.newaxis]
+        return np.divide(out, den, out=np.full_like(out, 1 / C), where=den != 0)
+
+    cals = [IsotonicRegression(out_of_bounds='clip', increasing=True).fit(rpm[:, j], (ryt == c).astype(float))
+            for j, c in enumerate(classes)] if calibrate else None
+    rp = calibrate_rows(rpm, cals)
+    ap = calibrate_rows(apm, cals)
+    n = len(ayp)
+    # Components.
+    acc_std = np.std((ryt == ryp).astype(int))
+    prec_c, rec_c, f1_c, auc_c = [], [], [], []
+    for j, c in enumerate(classes):
+        yt = (ryt == c).astype(float)
+        yp = (ryp == c).astype(float)
+        TP = np.where((yt == yp) & (yp == 1), 1, np.nan); TP = TP[~np.isnan(TP)]
+        FP = np.where((yt != yp) & (yp == 1), 0, np.nan); FP = FP[~np.isnan(FP)]
+        FN = np.where((yt != yp) & (yp == 0), 0, np.nan); FN = FN[~np.isnan(FN)]
+        prec_c.append((np.var(np.concatenate([TP, FP])), np.sum(yp) / len(yp)))
+        rec_c.append((np.var(np.concatenate([TP, FN])), np.sum(yt) / len(yp)))
+        f1_c.append((np.var(np.concatenate([TP, FN, FP])), (len(TP) + len(FN) + len(FP)) / len(yp)))
+        std, frac = nannyml_auroc_components(yt, rp[:, j])
+        auc_c.append((std * std, frac))
+
+    def sdv(comps, factor=1.0):
+        return f(np.sqrt(np.sum([v / (n * fr) for v, fr in comps])) / len(comps) * factor)
+
+    precs, recs, f1s, aucs = [], [], [], []
+    for j, c in enumerate(classes):
+        yp = (ayp == c)
+        p = ap[:, j]
+        tp = np.sum(np.where(yp, p, 0)); fp = np.sum(np.where(yp, 1 - p, 0)); fn = np.sum(np.where(~yp, p, 0))
+        precs.append(tp / (tp + fp) if tp + fp else 0.0)
+        recs.append(tp / (tp + fn) if tp + fn else 0.0)
+        f1s.append(tp / (tp + 0.5 * (fp + fn)) if tp + fp + fn else 0.0)
+        aucs.append(nannyml_roc_auc(p))
+    onehot = np.stack([(ayp == c).astype(float) for c in classes], axis=1)
+    return {
+        'n': n, 'classes': classes,
+        'accuracy': {'value': f(np.mean(np.max(onehot * ap, axis=1))), 'samplingError': f(acc_std / np.sqrt(n))},
+        'precision': {'value': f(np.mean(precs)), 'samplingError': sdv(prec_c)},
+        'recall': {'value': f(np.mean(recs)), 'samplingError': sdv(rec_c)},
+        'f1Score': {'value': f(np.mean(f1s)), 'samplingError': sdv(f1_c)},
+        'rocAuc': {'value': f(np.mean(aucs)), 'samplingError': sdv(auc_c, 1.2)},
+    }
+
+
 def estimate_cases() -> list[dict]:
     cases = []
     rng = Rng(9001)
@@ -1236,6 +1300,20 @@ def estimate_cases() -> list[dict]:
         a = gen_binary(ana)
         cases.append({'name': f'cbpe-{i}-n{n}-m{m}' + ('' if calibrate else '-raw'), 'reference': ref, 'analysis': ana, 'calibrate': calibrate,
                       'expected': expected_cbpe(r, (a[1], a[2]), calibrate)})
+    # Multiclass (NannyML's one-vs-rest CBPE), C = 3..8.
+    sizes = log_sizes(9003, 24, 50, 20000)
+    for i, n in enumerate(sizes):
+        c = pick(rng, [3, 3, 4, 5, 8])
+        ref = {'seed': 300000 + i, 'n': n, 'labels': [float(j) for j in range(c)], 'acc': pick(rng, [0.5, 0.7, 0.9]),
+               'skew': rng.uniform() < 0.3, 'cover': True, 'prob': True, 'signal': pick(rng, [0.5, 2.0]), 'ties': 0}
+        m = max(c, int(n * pick(rng, [1.0, 0.5, 2.0])))
+        ana = {**ref, 'seed': 400000 + i, 'n': m, 'skew': rng.uniform() < 0.5}
+        calibrate = rng.uniform() < 0.7
+        r = gen_multiclass(ref)
+        a = gen_multiclass(ana)
+        cases.append({'name': f'cbpe-multiclass-{i}-c{c}-n{n}-m{m}' + ('' if calibrate else '-raw'), 'multiclass': True,
+                      'reference': ref, 'analysis': ana, 'calibrate': calibrate,
+                      'expected': expected_cbpe_multiclass(r, (a[1], a[2]), calibrate)})
     return cases
 
 

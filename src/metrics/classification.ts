@@ -52,7 +52,7 @@ export function requireBinaryLabels(s: Scope, ptr: number, n: number, name: stri
  * Flattens a score matrix given as rows or as one row-major array; returns
  * [flat, columns, given as rows].
  */
-function scoreMatrix(scores: Scores, n: number): [Numbers, number, boolean] {
+export function scoreMatrix(scores: Scores, n: number): [Numbers, number, boolean] {
   const first = (scores as ArrayLike<unknown>)[0];
   if (typeof first === 'object' && first !== null) {
     const rows = scores as ArrayLike<Numbers>;

@@ -15,5 +15,5 @@ export { IsotonicCalibrator, fitIsotonic, calibrationMetrics } from './calibrati
 export type { CalibrationOptions } from './calibration.js';
 export { ksTest, wassersteinDistance, normalizedWasserstein, driftBins, psi, jensenShannonDistance, chiSquareClasses } from './drift.js';
 export type { BinningOptions } from './drift.js';
-export { Cbpe, fitCbpe } from './estimate.js';
-export type { CbpeReference, CbpeOptions, SamplingComponents } from './estimate.js';
+export { Cbpe, CbpeMulticlass, fitCbpe, fitCbpeMulticlass } from './estimate.js';
+export type { CbpeReference, CbpeOptions, SamplingComponents, CbpeMulticlassReference, CbpeMulticlassEstimate, MulticlassSamplingComponents } from './estimate.js';

@@ -3,7 +3,7 @@
 // valid call afterwards still works (expectError checks that too).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  IsotonicCalibrator, calibrationMetrics, chiSquareClasses, driftBins, fitCbpe, fitIsotonic, init, jensenShannonDistance, ksTest,
+  IsotonicCalibrator, calibrationMetrics, chiSquareClasses, driftBins, fitCbpe, fitCbpeMulticlass, fitIsotonic, init, jensenShannonDistance, ksTest,
   normalizedWasserstein, psi, wassersteinDistance,
 } from '../../../src/index.js';
 import type { ErrorCode } from '../../../src/index.js';
@@ -123,3 +123,14 @@ describe('edge cases that are not errors', () => {
     expect(est.rocAuc.value).toBeGreaterThan(0.5);
   });
 });
+
+const mref = { yTrue: [0, 1, 2, 1, 0, 2], yPred: [0, 1, 1, 1, 2, 2], yProb: [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.5, 0.3], [0.3, 0.6, 0.1], [0.4, 0.2, 0.4], [0.1, 0.1, 0.8]] };
+table('fitCbpeMulticlass / estimate', [
+  ['one class only', () => fitCbpeMulticlass({ yTrue: [1, 1], yPred: [1, 1], yProb: [[1], [1]] }), 'SHAPE_MISMATCH', 'reference.yTrue'],
+  ['columns do not match classes', () => fitCbpeMulticlass({ ...mref, yProb: mref.yProb.map((r) => r.slice(0, 2)) }), 'SHAPE_MISMATCH', 'reference.yProb'],
+  ['fractional label', () => fitCbpeMulticlass({ ...mref, yTrue: [0, 1, 2, 1, 0.5, 2] }), 'NON_INTEGER_LABEL', 'reference.yTrue[4]'],
+  ['NaN score', () => fitCbpeMulticlass({ ...mref, yProb: mref.yProb.map((r, i) => (i === 3 ? [r[0]!, NaN, r[2]!] : r)) }), 'NON_FINITE', 'reference.yProb[10]'],
+  ['estimate: unknown class', () => fitCbpeMulticlass(mref).estimate([0, 7], [[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]), 'SHAPE_MISMATCH', 'yPred[1]'],
+  ['estimate: wrong column count', () => fitCbpeMulticlass(mref).estimate([0, 1], [[0.5, 0.5], [0.1, 0.9]]), 'SHAPE_MISMATCH', 'yProb'],
+  ['estimate: empty', () => fitCbpeMulticlass(mref).estimate([], []), 'EMPTY_INPUT', 'yPred'],
+]);
