@@ -469,10 +469,11 @@ function kolmogPelzGood(n: f64, x: f64): f64 {
  *   numpy.histogram counts; writes k + 1 edges to edges and returns k;
  * - otherwise one bin per distinct value of either sample (ascending), its
  *   value written to edges; returns -k.
- * refCounts / curCounts (f64) receive the per-bin counts. Capacity needed:
- * max(66, distinct values of both samples) slots.
+ * refCounts / curCounts (f64) receive the per-bin counts; each buffer has
+ * cap slots (at least 66, enough for numeric bins up to 2^64 rows). Returns 0
+ * when there are more than cap categories: call again with more room.
  */
-export function driftBins(ref: usize, nr: i32, cur: usize, nc: i32, maxDistinct: i32, edges: usize, refCounts: usize, curCounts: usize): i32 {
+export function driftBins(ref: usize, nr: i32, cur: usize, nc: i32, maxDistinct: i32, edges: usize, refCounts: usize, curCounts: usize, cap: i32): i32 {
   const kr = sortedKeys(ref, nr);
   const kc = sortedKeys(cur, nc);
   let distinct = 0;
@@ -492,7 +493,19 @@ export function driftBins(ref: usize, nr: i32, cur: usize, nc: i32, maxDistinct:
     countInto(kr, nr, edges, k, refCounts);
     countInto(kc, nc, edges, k, curCounts);
   } else {
-    let i = 0, j = 0;
+    // Count the categories first: more than cap (the caller's buffers) asks
+    // for a second call with room for all of them.
+    let i = 0, j = 0, total = 0;
+    while (i < nr || j < nc) {
+      const va = i < nr ? key(kr, i) : u64.MAX_VALUE;
+      const vb = j < nc ? key(kc, j) : u64.MAX_VALUE;
+      const v = va < vb ? va : vb;
+      while (i < nr && key(kr, i) == v) i++;
+      while (j < nc && key(kc, j) == v) j++;
+      total++;
+    }
+    if (total > cap) { heap.free(kc); heap.free(kr); return 0; }
+    i = 0; j = 0;
     while (i < nr || j < nc) {
       const va = i < nr ? key(kr, i) : u64.MAX_VALUE;
       const vb = j < nc ? key(kc, j) : u64.MAX_VALUE;

@@ -27,8 +27,8 @@ export interface EstimateKernels {
   ksPValue(n1: number, n2: number, d: number, out: number): void;
   /** scipy.stats.kstwo.sf(x, n). */
   kolmogorovSf(n: number, x: number): number;
-  /** Evidently's binning: k > 0 numeric bins (k + 1 edges) or -k categories (k values). */
-  driftBins(ref: number, nr: number, cur: number, nc: number, maxDistinct: number, edges: number, refCounts: number, curCounts: number): number;
+  /** Evidently's binning: k > 0 numeric bins (k + 1 edges) or -k categories (k values); 0 when more than cap categories. */
+  driftBins(ref: number, nr: number, cur: number, nc: number, maxDistinct: number, edges: number, refCounts: number, curCounts: number, cap: number): number;
   /** scipy.stats.chi2.sf(x, df). */
   chi2Sf(x: number, df: number): number;
   /** out: expected tp, fp, fn, tn. */

@@ -99,19 +99,38 @@ export function driftBins(reference: Numbers, current: Numbers, opts?: BinningOp
     throw new InputError('INVALID_OPTION', 'options.kind', `is ${describe(kind)}; pass 'auto', 'numeric' or 'categorical'.`);
   }
   const maxDistinct = kind === 'auto' ? 20 : kind === 'numeric' ? -1 : 0x7fffffff;
+  const { k, edges, ref, cur } = binCounts(r, c, maxDistinct);
+  const bins = Math.abs(k);
+  return {
+    kind: k > 0 ? 'numeric' : 'categorical',
+    edges: edges.subarray(0, k > 0 ? bins + 1 : bins),
+    reference: fillZeros(ref.map((v) => v / r.length)),
+    current: fillZeros(cur.map((v) => v / c.length)),
+  };
+}
+
+/** Slots tried first for the bins: numeric bins need at most 66; most categorical columns fit too. */
+const FIRST_CAP = 1090;
+
+/**
+ * Runs the driftBins kernel: k > 0 numeric bins, -k categories. Buffers start
+ * small (WASM memory never shrinks, so a 1e6-row call must not reserve 1e6
+ * slots) and grow to one slot per distinct value only when the kernel asks.
+ */
+function binCounts(r: Numbers, c: Numbers, maxDistinct: number): { k: number; edges: Float64Array; ref: Float64Array; cur: Float64Array } {
   return withScope((s) => {
     const rPtr = column(s, r, Check.Finite, 'reference');
     const cPtr = column(s, c, Check.Finite, 'current');
-    const cap = Math.max(r.length + c.length, 64) + 2;
-    const edges = s.alloc(cap * 8), rc = s.alloc(cap * 8), cc = s.alloc(cap * 8);
-    const k = s.k.driftBins(rPtr, r.length, cPtr, c.length, maxDistinct, edges, rc, cc);
-    const bins = Math.abs(k);
-    return {
-      kind: k > 0 ? 'numeric' : 'categorical',
-      edges: s.readF64(edges, k > 0 ? bins + 1 : bins),
-      reference: fillZeros(s.readF64(rc, bins).map((v) => v / r.length)),
-      current: fillZeros(s.readF64(cc, bins).map((v) => v / c.length)),
-    } satisfies DriftBins;
+    let cap = FIRST_CAP;
+    for (;;) {
+      const edges = s.alloc((cap + 1) * 8), rc = s.alloc(cap * 8), cc = s.alloc(cap * 8);
+      const k = s.k.driftBins(rPtr, r.length, cPtr, c.length, maxDistinct, edges, rc, cc, cap);
+      if (k !== 0) {
+        const m = Math.abs(k);
+        return { k, edges: s.readF64(edges, k > 0 ? m + 1 : m), ref: s.readF64(rc, m), cur: s.readF64(cc, m) };
+      }
+      cap = r.length + c.length;
+    }
   });
 }
 
@@ -175,14 +194,8 @@ function jensenShannon(p: Float64Array, q: Float64Array): number {
  */
 export function chiSquareClasses(reference: Numbers, current: Numbers): ChiSquareResult {
   const [r, c] = samples(reference, current);
-  const bins = withScope((s) => {
-    const rPtr = column(s, r, Check.Finite, 'reference');
-    const cPtr = column(s, c, Check.Finite, 'current');
-    const cap = r.length + c.length + 2;
-    const edges = s.alloc(cap * 8), rc = s.alloc(cap * 8), cc = s.alloc(cap * 8);
-    const k = -s.k.driftBins(rPtr, r.length, cPtr, c.length, 0x7fffffff, edges, rc, cc);
-    return { classes: Array.from(s.readF64(edges, k)), ref: s.readF64(rc, k), cur: s.readF64(cc, k) };
-  });
+  const counted = binCounts(r, c, 0x7fffffff);
+  const bins = { classes: Array.from(counted.edges), ref: counted.ref, cur: counted.cur };
   const warnings: MetricWarning[] = [];
   const scale = c.length / r.length;
   let statistic = 0;

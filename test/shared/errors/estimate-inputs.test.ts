@@ -94,6 +94,20 @@ describe('edge cases that are not errors', () => {
     expect(chi.warnings.map((w) => w.code)).toEqual(['ONE_CLASS']);
   });
 
+  it('more categories than the first buffer holds: the kernel asks for room and gets it', () => {
+    const a = Array.from({ length: 3000 }, (_, i) => i);
+    const b = Array.from({ length: 1500 }, (_, i) => 2 * i + 0.5);
+    const bins = driftBins(a, b, { kind: 'categorical' });
+    expect(bins.kind).toBe('categorical');
+    expect(bins.edges.length).toBe(4500);
+    expect(bins.edges[0]).toBe(0);
+    expect(bins.edges[4499]).toBe(2999);
+    const chi = chiSquareClasses(a, a);
+    expect(chi.classes.length).toBe(3000);
+    expect(chi.dof).toBe(2999);
+    expect(chi.pValue).toBe(1);
+  });
+
   it('a class unseen in the reference gives p = 0', () => {
     const chi = chiSquareClasses([0, 0, 1, 1], [0, 1, 2]);
     expect(chi.statistic).toBe(Infinity);
