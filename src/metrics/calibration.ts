@@ -95,6 +95,84 @@ export interface CalibrationOptions {
 }
 
 /**
+ * The additive state behind calibrationMetrics: per bin the count, the sum of
+ * probabilities and the sum of labels, and the sum of squared errors. Two
+ * CalibrationSums with the same `bins` merge by adding every field, so
+ * windows, tabs and devices can be combined before calibrationFromSums.
+ */
+export interface CalibrationSums {
+  bins: number;
+  n: number;
+  count: Float64Array;
+  sumProbability: Float64Array;
+  sumLabel: Float64Array;
+  sumSquaredError: number;
+}
+
+function requireBins(value: unknown): number {
+  const k = value ?? 10;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 10000) {
+    throw new InputError('INVALID_OPTION', 'options.bins', `is ${describe(k)}; pass an integer from 1 to 10000.`);
+  }
+  return k;
+}
+
+/** Bins binary probabilities against 0/1 labels (see calibrationMetrics for the binning). */
+export function calibrationSums(yTrue: Numbers, yProb: Numbers, opts?: CalibrationOptions): CalibrationSums {
+  const t = numbers(yTrue, 'yTrue');
+  const p = numbers(yProb, 'yProb');
+  requireNonEmpty(t.length, 'yTrue');
+  requireSameLength(t.length, p.length, 'yProb', 'yTrue');
+  const k = requireBins(options(opts, 'options').bins);
+  const n = t.length;
+  return withScope((s) => {
+    const tPtr = column(s, t, Check.Finite, 'yTrue');
+    requireBinaryLabels(s, tPtr, n, 'yTrue');
+    const pPtr = column(s, p, Check.Unit, 'yProb');
+    const out = s.alloc((3 * k + 1) * 8);
+    s.k.calibrationBins(pPtr, tPtr, n, k, out);
+    const v = s.readF64(out, 3 * k + 1);
+    const count = new Float64Array(k), sumProbability = new Float64Array(k), sumLabel = new Float64Array(k);
+    for (let b = 0; b < k; b++) {
+      count[b] = v[3 * b]!;
+      sumProbability[b] = v[3 * b + 1]!;
+      sumLabel[b] = v[3 * b + 2]!;
+    }
+    return { bins: k, n, count, sumProbability, sumLabel, sumSquaredError: v[3 * k]! };
+  });
+}
+
+/** calibrationMetrics from (possibly merged) CalibrationSums. */
+export function calibrationFromSums(sums: CalibrationSums): CalibrationResult {
+  if (sums === null || typeof sums !== 'object') throw new InputError('INVALID_OPTION', 'sums', `is ${describe(sums)}; pass what calibrationSums returned.`);
+  const k = requireBins(sums.bins);
+  for (const field of ['count', 'sumProbability', 'sumLabel'] as const) {
+    if (!sums[field] || sums[field].length !== k) throw new InputError('SHAPE_MISMATCH', `sums.${field}`, `has ${sums[field]?.length} values for ${k} bins; pass what calibrationSums returned: one value per bin (the rows of the reliability diagram).`);
+  }
+  const n = sums.n;
+  const reliability: ReliabilityBin[] = [];
+  let ece = 0;
+  let mce = 0;
+  let positives = 0;
+  for (let b = 0; b < k; b++) {
+    const count = sums.count[b]!;
+    if (count === 0) continue;
+    const meanProbability = sums.sumProbability[b]! / count;
+    const fractionPositive = sums.sumLabel[b]! / count;
+    positives += sums.sumLabel[b]!;
+    const gap = Math.abs(fractionPositive - meanProbability);
+    ece += (count / n) * gap;
+    mce = Math.max(mce, gap);
+    reliability.push({ lower: b / k, upper: (b + 1) / k, count, meanProbability, fractionPositive });
+  }
+  const warnings: MetricWarning[] = [];
+  if (positives === 0 || positives === n) {
+    warnings.push({ code: 'ONE_CLASS', message: 'yTrue holds one class only; calibration is measured against it alone' });
+  }
+  return { n, expectedCalibrationError: ece, maxCalibrationError: mce, brierScore: sums.sumSquaredError / n, reliability, warnings };
+}
+
+/**
  * Calibration of binary probabilities against 0/1 labels:
  * - the reliability diagram: `bins` equal-width bins on [0, 1], assigned as
  *   sklearn 1.2.1's `calibration_curve(strategy='uniform')` does (a
@@ -107,42 +185,5 @@ export interface CalibrationOptions {
  * - Brier score: mean (label - probability)^2, = sklearn's brier_score_loss.
  */
 export function calibrationMetrics(yTrue: Numbers, yProb: Numbers, opts?: CalibrationOptions): CalibrationResult {
-  const t = numbers(yTrue, 'yTrue');
-  const p = numbers(yProb, 'yProb');
-  requireNonEmpty(t.length, 'yTrue');
-  requireSameLength(t.length, p.length, 'yProb', 'yTrue');
-  const o = options(opts, 'options');
-  const k = o.bins ?? 10;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 10000) {
-    throw new InputError('INVALID_OPTION', 'options.bins', `is ${describe(k)}; pass an integer from 1 to 10000.`);
-  }
-  const n = t.length;
-  return withScope((s) => {
-    const tPtr = column(s, t, Check.Finite, 'yTrue');
-    requireBinaryLabels(s, tPtr, n, 'yTrue');
-    const pPtr = column(s, p, Check.Unit, 'yProb');
-    const out = s.alloc((3 * k + 1) * 8);
-    s.k.calibrationBins(pPtr, tPtr, n, k, out);
-    const v = s.readF64(out, 3 * k + 1);
-    const bins: ReliabilityBin[] = [];
-    let ece = 0;
-    let mce = 0;
-    let positives = 0;
-    for (let b = 0; b < k; b++) {
-      const count = v[3 * b]!;
-      if (count === 0) continue;
-      const meanProbability = v[3 * b + 1]! / count;
-      const fractionPositive = v[3 * b + 2]! / count;
-      positives += v[3 * b + 2]!;
-      const gap = Math.abs(fractionPositive - meanProbability);
-      ece += (count / n) * gap;
-      mce = Math.max(mce, gap);
-      bins.push({ lower: b / k, upper: (b + 1) / k, count, meanProbability, fractionPositive });
-    }
-    const warnings: MetricWarning[] = [];
-    if (positives === 0 || positives === n) {
-      warnings.push({ code: 'ONE_CLASS', message: 'yTrue holds one class only; calibration is measured against it alone' });
-    }
-    return { n, expectedCalibrationError: ece, maxCalibrationError: mce, brierScore: v[3 * k]! / n, reliability: bins, warnings };
-  });
+  return calibrationFromSums(calibrationSums(yTrue, yProb, opts));
 }

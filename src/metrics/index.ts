@@ -11,8 +11,8 @@ export { linearTrend } from './trend.js';
 export type { TrendOptions } from './trend.js';
 export type * from './types.js';
 // [estimate] calibration, drift statistics and label-free estimation (CBPE)
-export { IsotonicCalibrator, fitIsotonic, calibrationMetrics } from './calibration.js';
-export type { CalibrationOptions } from './calibration.js';
+export { IsotonicCalibrator, fitIsotonic, calibrationMetrics, calibrationSums, calibrationFromSums } from './calibration.js';
+export type { CalibrationOptions, CalibrationSums } from './calibration.js';
 export { ksTest, wassersteinDistance, normalizedWasserstein, driftBins, psi, jensenShannonDistance, chiSquareClasses } from './drift.js';
 export type { BinningOptions } from './drift.js';
 export { Cbpe, CbpeMulticlass, fitCbpe, fitCbpeMulticlass } from './estimate.js';

@@ -3,7 +3,7 @@
 // valid call afterwards still works (expectError checks that too).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  IsotonicCalibrator, calibrationMetrics, chiSquareClasses, driftBins, fitCbpe, fitCbpeMulticlass, fitIsotonic, init, jensenShannonDistance, ksTest,
+  IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, driftBins, fitCbpe, fitCbpeMulticlass, fitIsotonic, init, jensenShannonDistance, ksTest,
   normalizedWasserstein, psi, wassersteinDistance,
 } from '../../../src/index.js';
 import type { ErrorCode } from '../../../src/index.js';
@@ -46,6 +46,13 @@ table('calibrationMetrics', [
   ['zero bins', () => calibrationMetrics([0, 1], [0.1, 0.2], { bins: 0 }), 'INVALID_OPTION', 'options.bins'],
   ['fractional bins', () => calibrationMetrics([0, 1], [0.1, 0.2], { bins: 2.5 }), 'INVALID_OPTION', 'options.bins'],
   ['options not an object', () => calibrationMetrics([0, 1], [0.1, 0.2], bad(10)), 'INVALID_OPTION', 'options'],
+]);
+
+table('calibrationSums / calibrationFromSums', [
+  ['sums null', () => calibrationFromSums(bad(null)), 'INVALID_OPTION', 'sums'],
+  ['bins 0', () => calibrationFromSums({ ...calibrationSums([0, 1], [0.2, 0.7]), bins: 0 }), 'INVALID_OPTION', 'options.bins'],
+  ['count of the wrong length', () => calibrationFromSums({ ...calibrationSums([0, 1], [0.2, 0.7]), count: new Float64Array(3) }), 'SHAPE_MISMATCH', 'sums.count'],
+  ['probability below 0', () => calibrationSums([0, 1], [-0.1, 0.7]), 'PROBABILITY_OUT_OF_RANGE', 'yProb[0]'],
 ]);
 
 const drifts: Array<[string, (a: number[], b: number[]) => unknown]> = [

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  IsotonicCalibrator, calibrationMetrics, chiSquareClasses, fitCbpe, fitIsotonic, init, jensenShannonDistance, ksTest, psi, wassersteinDistance,
+  IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, fitCbpe, fitIsotonic, init, jensenShannonDistance, ksTest, psi, wassersteinDistance,
 } from '../../../src/index.js';
 import * as o from '../../support/oracle.js';
 import { binaryRows, close, closeAll, col, gridDouble, gridProb, runs } from './helpers.js';
@@ -48,6 +48,25 @@ describe('calibrationMetrics', () => {
       close(r.maxCalibrationError, Math.max(...gaps), 1e-12, 'mce');
       close(r.brierScore, o.sum(y.map((t, i) => (t - p[i]!) ** 2)) / y.length, 1e-12, 'brier');
     }), runs(300));
+  });
+});
+
+describe('calibrationSums', () => {
+  it('merge by addition: the sums of two shards give the metrics of the whole', () => {
+    fc.assert(fc.property(binaryRows(60, 20), binaryRows(60, 20), fc.integer({ min: 1, max: 12 }), (a, b, k) => {
+      const sa = calibrationSums(col(a, 0), col(a, 1), { bins: k });
+      const sb = calibrationSums(col(b, 0), col(b, 1), { bins: k });
+      const add = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v + y[i]!);
+      const merged = calibrationFromSums({
+        bins: k, n: sa.n + sb.n, count: add(sa.count, sb.count), sumProbability: add(sa.sumProbability, sb.sumProbability),
+        sumLabel: add(sa.sumLabel, sb.sumLabel), sumSquaredError: sa.sumSquaredError + sb.sumSquaredError,
+      });
+      const whole = calibrationMetrics([...col(a, 0), ...col(b, 0)], [...col(a, 1), ...col(b, 1)], { bins: k });
+      expect(merged.reliability.map((r) => r.count)).toEqual(whole.reliability.map((r) => r.count));
+      close(merged.expectedCalibrationError, whole.expectedCalibrationError, 1e-12, 'ece');
+      close(merged.maxCalibrationError, whole.maxCalibrationError, 1e-12, 'mce');
+      close(merged.brierScore, whole.brierScore, 1e-12, 'brier');
+    }), runs(200));
   });
 });
 
