@@ -7,8 +7,7 @@ import { InputError } from '../errors.js';
 import { Check } from '../core/exports.js';
 import { type Numbers, check, column, describe, numbers, options, requireNonEmpty, requireSameLength } from '../core/input.js';
 import { withScope } from '../core/wasm.js';
-import type { IsotonicCalibrator} from './calibration.js';
-import { fitIsotonic } from './calibration.js';
+import { IsotonicCalibrator, fitIsotonic } from './calibration.js';
 import { type Scores, requireBinaryLabels, scoreMatrix } from './classification.js';
 import type { CbpeEstimate, Estimate, MetricWarning } from './types.js';
 
@@ -104,8 +103,25 @@ export class Cbpe {
     });
   }
 
+  /** Plain data (for IndexedDB, postMessage or JSON); `Cbpe.fromJSON` rebuilds the estimator. */
   toJSON(): { calibrator?: { x: number[]; y: number[] }; components: SamplingComponents } {
     return { ...(this.calibrator ? { calibrator: this.calibrator.toJSON() } : {}), components: this.components };
+  }
+
+  static fromJSON(value: unknown): Cbpe {
+    const v = value as { calibrator?: unknown; components?: Record<string, { std?: unknown; fraction?: unknown } | undefined> } | null;
+    if (v === null || typeof v !== 'object' || v.components === null || typeof v.components !== 'object') {
+      throw new InputError('INVALID_OPTION', 'cbpe', `is ${describe(value)}; pass the object toJSON() returned.`);
+    }
+    const components = {} as SamplingComponents;
+    for (const k of ['accuracy', 'precision', 'recall', 'f1Score', 'rocAuc'] as const) {
+      const c = v.components[k];
+      if (!c || typeof c.std !== 'number' || typeof c.fraction !== 'number') {
+        throw new InputError('INVALID_OPTION', `cbpe.components.${k}`, 'needs numbers std and fraction; pass the object toJSON() returned.');
+      }
+      components[k] = { std: c.std, fraction: c.fraction };
+    }
+    return new Cbpe(v.calibrator === undefined ? undefined : IsotonicCalibrator.fromJSON(v.calibrator), components);
   }
 }
 

@@ -3,7 +3,7 @@
 // valid call afterwards still works (expectError checks that too).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, driftBins, fitCbpe, fitCbpeMulticlass, fitIsotonic, init, jensenShannonDistance, ksTest,
+  Cbpe, IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, driftBins, fitCbpe, fitCbpeMulticlass, fitIsotonic, init, jensenShannonDistance, ksTest,
   normalizedWasserstein, psi, wassersteinDistance,
 } from '../../../src/index.js';
 import type { ErrorCode } from '../../../src/index.js';
@@ -79,6 +79,8 @@ table('fitCbpe / estimate', [
   ['calibrate not boolean', () => fitCbpe(ref, bad({ calibrate: 'yes' })), 'INVALID_OPTION', 'options.calibrate'],
   ['raw scores outside [0, 1]', () => fitCbpe({ ...ref, yProb: [0.1, 3, 0.2, 0.3] }, { calibrate: false }), 'PROBABILITY_OUT_OF_RANGE', 'reference.yProb[1]'],
   ['estimate: empty window', () => fitCbpe(ref).estimate([], []), 'EMPTY_INPUT', 'yPred'],
+  ['fromJSON of a string', () => Cbpe.fromJSON('cbpe'), 'INVALID_OPTION', 'cbpe'],
+  ['fromJSON without a component', () => Cbpe.fromJSON({ components: { accuracy: { std: 0.1, fraction: 1 } } }), 'INVALID_OPTION', 'cbpe.components.precision'],
   ['estimate: predictions not 0/1', () => fitCbpe(ref).estimate([0, 3], [0.1, 0.2]), 'NOT_BINARY', 'yPred'],
   ['estimate: NaN score', () => fitCbpe(ref).estimate([0, 1], [0.1, NaN]), 'NON_FINITE', 'yProb[1]'],
   ['estimate: length mismatch', () => fitCbpe(ref).estimate([0, 1], [0.1]), 'LENGTH_MISMATCH', 'yProb'],

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, fitCbpe, fitIsotonic, init, jensenShannonDistance, ksTest, psi, wassersteinDistance,
+  Cbpe, IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, fitCbpe, fitIsotonic, init, jensenShannonDistance, ksTest, psi, wassersteinDistance,
 } from '../../../src/index.js';
 import * as o from '../../support/oracle.js';
 import { binaryRows, close, closeAll, col, gridDouble, gridProb, runs } from './helpers.js';
@@ -130,6 +130,15 @@ describe('CBPE', () => {
       close(r.rocAuc.value, o.cbpeAuc(p), 1e-12, 'auc');
       expect(r.accuracy.samplingError).toBeGreaterThanOrEqual(0);
     }), runs(300));
+  });
+
+  it('survives a JSON round trip (as it would through IndexedDB or a worker)', () => {
+    const ref = { yTrue: [0, 1, 1, 0, 1, 0, 1], yPred: [0, 1, 0, 0, 1, 1, 1], yProb: [0.2, 0.9, 0.4, 0.1, 0.7, 0.6, 0.8] };
+    for (const calibrate of [true, false]) {
+      const model = fitCbpe(ref, { calibrate });
+      const back = Cbpe.fromJSON(JSON.parse(JSON.stringify(model)));
+      expect(back.estimate([1, 0, 1], [0.9, 0.3, 0.55])).toEqual(model.estimate([1, 0, 1], [0.9, 0.3, 0.55]));
+    }
   });
 
   it('on perfectly calibrated data the estimate tracks realized accuracy within a few sampling errors', () => {
