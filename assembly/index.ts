@@ -20,3 +20,7 @@ export { ranking } from './ranking';
 export { linregress } from './trend';
 // [summaries] exponential histogram insert
 export { sketchInsert } from './sketch';
+// [estimate] isotonic calibration, calibration bins, drift statistics, CBPE
+export { isotonicFit, isotonicApply, calibrationBins } from './calibration';
+export { ecdfCompare, ksPValue, kolmogorovSf, driftBins, chi2Sf } from './drift';
+export { cbpeConfusion, cbpeRocAuc, aucSamplingComponents } from './estimate';

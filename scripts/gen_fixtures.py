@@ -35,6 +35,8 @@ warnings.filterwarnings('ignore')  # UndefinedMetricWarning etc.: edge cases are
 
 assert sklearn.__version__ == '1.2.1', sklearn.__version__
 
+# [estimate] whether drift.json holds ks_2samp cases beyond 10,000 rows (the asymptotic branch).
+ASYMP = True
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'golden')
 M32 = 0xFFFFFFFF
 
@@ -234,6 +236,29 @@ def gen_ranking(p: dict) -> list[dict]:
                 perm[i], perm[j] = perm[j], perm[i]
             ranked = [name(v) for v in perm[:ln]]
         out.append({'relevant': relevant, 'ranked': ranked})
+    return out
+
+
+def gen_sample(p: dict) -> list[float]:
+    """[estimate] A drift sample: (u1 + u2 + u3 - 1.5) * scale + shift
+    (Irwin-Hall, roughly normal), floored to 1/ties when ties > 0."""
+    rng = Rng(p['seed'])
+    out = []
+    for _ in range(p['n']):
+        v = (rng.uniform() + rng.uniform() + rng.uniform() - 1.5) * p['scale'] + p['shift']
+        if p['ties'] > 0:
+            v = math.floor(v * p['ties']) / p['ties']
+        out.append(v)
+    return out
+
+
+def gen_classes(p: dict) -> list[float]:
+    """[estimate] Class labels floor(u^power * C) (power 1: uniform)."""
+    rng = Rng(p['seed'])
+    out = []
+    for _ in range(p['n']):
+        u = rng.uniform()
+        out.append(float(math.floor((u * u if p['skew'] else u) * p['classes'])))
     return out
 
 
@@ -953,6 +978,346 @@ def generator_cases() -> list[dict]:
 
 
 # --------------------------------------------------------------------------
+# [estimate] calibration: IsotonicRegression, calibration_curve, brier_score_loss
+
+def iso_weights(n: int, mode: str) -> list[float] | None:
+    """Sample weights mirrored in the tests: none, (i % 4) (zeros included) or 0.5 + (i % 3)."""
+    if mode == 'none':
+        return None
+    if mode == 'mod4':
+        return [float(i % 4) for i in range(n)]
+    return [0.5 + (i % 3) for i in range(n)]
+
+
+def expected_isotonic(x, y, w, probe) -> dict:
+    from sklearn.isotonic import IsotonicRegression
+    r = IsotonicRegression(out_of_bounds='clip', increasing=True).fit(np.asarray(x), np.asarray(y), sample_weight=None if w is None else np.asarray(w))
+    return {'x': r.X_thresholds_.tolist(), 'y': r.y_thresholds_.tolist(), 'probe': r.predict(np.asarray(probe)).tolist()}
+
+
+def expected_calibration(yt, prob, bins) -> dict:
+    from sklearn.calibration import calibration_curve
+    yt = np.asarray(yt, dtype=np.float64)
+    prob = np.asarray(prob, dtype=np.float64)
+    prob_true, prob_pred = calibration_curve(yt, prob, n_bins=bins, strategy='uniform')
+    # The counts behind calibration_curve (same binning: searchsorted on the interior edges).
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ids = np.searchsorted(edges[1:-1], prob)
+    total = np.bincount(ids, minlength=bins)
+    counts = total[total != 0]
+    gaps = np.abs(prob_true - prob_pred)
+    return {
+        'n': len(yt), 'count': counts.tolist(), 'fractionPositive': prob_true.tolist(), 'meanProbability': prob_pred.tolist(),
+        'lower': (np.nonzero(total)[0] / bins).tolist(),
+        'expectedCalibrationError': f(np.sum(counts / len(yt) * gaps)), 'maxCalibrationError': f(np.max(gaps)),
+        'brierScore': f(skm.brier_score_loss(yt, prob)),
+    }
+
+
+def calibration_cases() -> list[dict]:
+    cases = []
+    rng = Rng(7001)
+    sizes = thinned(log_sizes(7002, 100, 1, 100000))
+    for i, n in enumerate(sizes):
+        p = {'seed': 70000 + i, 'n': n, 'rate': pick(rng, [0.5, 0.3, 0.1, 0.9, 0.0, 1.0]),
+             'signal': pick(rng, [0.0, 0.25, 0.5, 0.75]), 'ties': pick(rng, [0, 0, 0, 2, 10, 100]),
+             'thr': 0.5, 'flip': 0.0}
+        yt, _, sc = gen_binary(p)
+        weights = pick(rng, ['none', 'none', 'mod4', 'frac'])
+        w = iso_weights(n, weights)
+        probe_p = {**p, 'seed': p['seed'] + 500000, 'n': min(n, 200)}
+        probe = gen_binary(probe_p)[2] + [-1.0, 2.0, 0.0, 1.0]
+        case = {'name': f'calibration-{i}-n{n}', 'gen': {'kind': 'binary', **p}, 'weights': weights, 'probeN': probe_p['n'],
+                'bins': pick(rng, [10, 10, 5, 15, 100])}
+        if w is None or sum(w) > 0:
+            case['isotonic'] = expected_isotonic(sc, yt, w, probe)
+        case['metrics'] = expected_calibration(yt, sc, case['bins'])
+        cases.append(case)
+
+    def lit(name, x, y, bins=10):
+        cases.append({'name': name, 'input': {'yTrue': y, 'yProb': x}, 'bins': bins, 'weights': 'none', 'probe': [-1.0, 0.25, 0.5, 2.0],
+                      'isotonic': expected_isotonic(x, y, None, [-1.0, 0.25, 0.5, 2.0]), 'metrics': expected_calibration(y, x, bins)})
+
+    lit('edge-single-row', [0.3], [1])
+    lit('edge-all-same-score', [0.4] * 7, [0, 1, 1, 0, 1, 0, 0])
+    lit('edge-one-class', [0.1, 0.9, 0.5, 0.7], [0, 0, 0, 0])
+    lit('edge-on-bin-edges', [0.0, 0.1, 0.2, 0.30000000000000004, 0.5, 0.7, 0.9, 1.0], [0, 0, 1, 0, 1, 1, 0, 1])
+    lit('edge-ties-in-x', [0.2, 0.2, 0.2, 0.6, 0.6, 0.9, 0.1, 0.1], [1, 0, 1, 0, 0, 1, 0, 1])
+    lit('edge-decreasing', [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [1, 1, 1, 0, 0, 0], 3)
+    lit('edge-near-duplicate-x', [0.5, 0.5 + 4e-16, 0.5 + 2e-15, 0.7], [1, 0, 0, 1])
+    return cases
+
+
+# --------------------------------------------------------------------------
+# [estimate] drift: ks_2samp, wasserstein_distance, Evidently's PSI /
+# Jensen-Shannon / normalized Wasserstein / chi-square
+
+def evidently_bins(ref: np.ndarray, cur: np.ndarray, kind: str = 'auto'):
+    """Evidently's get_binned_data (numeric when the reference has more than 20
+    distinct values), with its zero fill; returns (kind, edges, ref%, cur%)."""
+    n_vals = len(np.unique(ref))
+    if kind == 'numeric' or (kind == 'auto' and n_vals > 20):
+        bins = np.histogram_bin_edges(np.concatenate([ref, cur]), bins='sturges')
+        rp = np.histogram(ref, bins)[0] / len(ref)
+        cp = np.histogram(cur, bins)[0] / len(cur)
+        out_kind = 'numeric'
+    else:
+        keys = np.unique(np.concatenate([ref, cur]))
+        bins = keys
+        rp = np.array([np.sum(ref == k) / len(ref) for k in keys])
+        cp = np.array([np.sum(cur == k) / len(cur) for k in keys])
+        out_kind = 'categorical'
+    for arr in (rp, cp):
+        least = min(arr[arr != 0])
+        np.place(arr, arr == 0, least / 10**6 if least <= 0.0001 else 0.0001)
+    return out_kind, bins, rp, cp
+
+
+def expected_drift(ref, cur) -> dict:
+    from scipy.spatial import distance
+    r = np.asarray(ref, dtype=np.float64)
+    c = np.asarray(cur, dtype=np.float64)
+    ks = scipy.stats.ks_2samp(r, c)
+    w = scipy.stats.wasserstein_distance(r, c)
+    kind, edges, rp, cp = evidently_bins(r, c)
+    psi = 0.0
+    for i in range(len(rp)):
+        psi += (rp[i] - cp[i]) * np.log(rp[i] / cp[i])
+    return {
+        'ks': {'statistic': f(ks.statistic), 'pValue': f(ks.pvalue), 'method': 'exact' if max(len(r), len(c)) <= 10000 else 'asymp'},
+        'wasserstein': f(w), 'normalizedWasserstein': f(w / max(np.std(r), 0.001)),
+        'bins': {'kind': kind, 'edges': edges.tolist(), 'reference': rp.tolist(), 'current': cp.tolist()},
+        'psi': f(psi), 'jensenShannon': f(distance.jensenshannon(rp, cp)),
+    }
+
+
+def expected_chisquare(ref, cur) -> dict:
+    r = np.asarray(ref)
+    c = np.asarray(cur)
+    keys = np.unique(np.concatenate([r, c]))
+    k_norm = c.shape[0] / r.shape[0]
+    f_exp = [np.sum(r == k) * k_norm for k in keys]
+    f_obs = [np.sum(c == k) for k in keys]
+    stat, p = scipy.stats.chisquare(f_obs, f_exp)
+    return {'statistic': f(stat), 'pValue': f(p) if len(keys) > 1 else math.nan, 'dof': len(keys) - 1, 'classes': keys.tolist()}
+
+
+def drift_cases(asymp: bool) -> list[dict]:
+    cases = []
+    rng = Rng(8001)
+    sizes = thinned(log_sizes(8002, 140, 1, 10000))
+    for i, n in enumerate(sizes):
+        m = max(1, min(10000, int(n * pick(rng, [1.0, 1.0, 0.5, 2.0, 0.1, 3.0]))))
+        ties = pick(rng, [0, 0, 0, 4, 20, 1000])
+        a = {'seed': 80000 + i, 'n': n, 'shift': 0.0, 'scale': 1.0, 'ties': ties}
+        b = {'seed': 90000 + i, 'n': m, 'shift': pick(rng, [0.0, 0.0, 0.05, 0.2, 1.0]), 'scale': pick(rng, [1.0, 1.0, 1.5, 0.5]), 'ties': ties}
+        cases.append({'name': f'drift-{i}-n{n}-m{m}', 'reference': a, 'current': b, 'expected': expected_drift(gen_sample(a), gen_sample(b))})
+    if asymp:
+        for i, (n, m, shift) in enumerate([(20000, 20000, 0.0), (20000, 15000, 0.02), (12000, 300, 0.1), (50000, 10001, 0.05),
+                                            (10001, 40, 0.0), (30000, 30000, 0.5), (100000, 100000, 0.01)]):
+            a = {'seed': 85000 + i, 'n': n, 'shift': 0.0, 'scale': 1.0, 'ties': 0}
+            b = {'seed': 95000 + i, 'n': m, 'shift': shift, 'scale': 1.0, 'ties': 0}
+            cases.append({'name': f'drift-asymp-{i}-n{n}-m{m}', 'reference': a, 'current': b, 'expected': expected_drift(gen_sample(a), gen_sample(b))})
+    for i in range(30):
+        n = [1, 2, 5, 30, 200, 1000, 5000][i % 7]
+        m = max(1, [1, 3, 7, 40, 150, 1200, 4000][(i * 3) % 7])
+        a = {'seed': 81000 + i, 'n': n, 'classes': pick(rng, [2, 3, 5, 12]), 'skew': rng.uniform() < 0.5}
+        b = {'seed': 91000 + i, 'n': m, 'classes': a['classes'] + pick(rng, [0, 0, 1]), 'skew': rng.uniform() < 0.5}
+        cases.append({'name': f'classes-{i}-n{n}-m{m}', 'classesReference': a, 'classesCurrent': b,
+                      'expected': {'chiSquare': expected_chisquare(gen_classes(a), gen_classes(b)),
+                                   **expected_drift(gen_classes(a), gen_classes(b))}})
+
+    # kstwo.sf(x, n) over every branch of scipy's _kolmogn (the asymptotic p-value).
+    grid = []
+    for n in [1, 2, 3, 5, 10, 37, 80, 140, 141, 500, 2500, 9999, 20000, 100000, 150000]:
+        for x in [0.0005, 0.002, 0.005, 0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.6, 0.9]:
+            grid.append([n, x, f(scipy.stats.kstwo.sf(x, n))])
+    cases.append({'name': 'kstwo-grid', 'kstwo': grid})
+
+    def lit(name, ref, cur):
+        cases.append({'name': name, 'input': {'reference': ref, 'current': cur}, 'expected': expected_drift(ref, cur)})
+
+    lit('edge-single-values', [0.5], [0.7])
+    lit('edge-identical', [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0])
+    lit('edge-all-same', [2.0] * 25, [2.0] * 10)
+    lit('edge-disjoint', [float(i) for i in range(30)], [100.0 + i for i in range(12)])
+    lit('edge-negative-zero', [-0.0, 0.0, 1.0, -1.0], [0.0, 0.0, -0.0, 2.0])
+    return cases
+
+
+# --------------------------------------------------------------------------
+# [estimate] CBPE: a plain transcription of NannyML's binary CBPE
+
+def nannyml_roc_auc(p: np.ndarray) -> float:
+    thresholds = np.append(np.sort(p), 1)
+    one_min = 1 - thresholds
+    TP = np.cumsum(thresholds[::-1])[::-1]
+    FP = np.cumsum(one_min[::-1])[::-1]
+    FN = np.cumsum(np.insert(thresholds, 0, 0, axis=0)[:-1])
+    TN = np.cumsum(np.insert(one_min, 0, 0, axis=0)[:-1])
+    keep = np.diff(np.insert(thresholds, 0, -1, axis=0)).astype(bool)
+    TP, FP, FN, TN = TP[keep], FP[keep], FN[keep], TN[keep]
+    if len(TP) < 2:
+        # CONVENTION: every calibrated probability is 1: one ROC point, no
+        # area; sklearn's auc (and so NannyML) raises, modelwatch says NaN.
+        return math.nan
+    return f(skm.auc(FP / (FP + TN), TP / (TP + FN)))
+
+
+def nannyml_auroc_components(yt: np.ndarray, p: np.ndarray):
+    y = yt.copy()
+    s = p.copy()
+    if np.mean(y) > 0.5:
+        y = abs(y - 1)
+        s = 1 - s
+    # CONVENTION: NannyML orders by numpy's (unstable) argsort; ties between a
+    # positive and a negative are ranked positive first here, as in modelwatch.
+    order = np.lexsort((1 - y, s))
+    y = y[order]
+    ranks = np.arange(len(s))
+    indexes = np.unique(y * ranks)[1:]
+    ser = np.array([index - i for i, index in enumerate(indexes)], dtype=np.float64)
+    n_pos = np.sum(y)
+    n_neg = len(y) - n_pos
+    return (f(np.std(ser / n_neg)) if len(ser) else math.nan), f(n_pos / len(y))
+
+
+def expected_cbpe(ref: tuple, ana: tuple, calibrate: bool) -> dict:
+    from sklearn.isotonic import IsotonicRegression
+    ryt, ryp, rsc = (np.asarray(v, dtype=np.float64) for v in ref)
+    ayp, asc = (np.asarray(v, dtype=np.float64) for v in ana)
+    if calibrate:
+        cal = IsotonicRegression(out_of_bounds='clip', increasing=True).fit(rsc, ryt)
+        rp, ap = cal.predict(rsc), cal.predict(asc)
+    else:
+        rp, ap = rsc, asc
+    # Sampling-error components (nannyml/sampling_error/binary_classification.py).
+    acc_std = np.std((ryt == ryp).astype(int))
+    TPr = np.where((ryt == ryp) & (ryp == 1), 1, np.nan)
+    FPr = np.where((ryt != ryp) & (ryp == 1), 0, np.nan)
+    FNr = np.where((ryt != ryp) & (ryp == 0), 0, np.nan)
+    TPr, FPr, FNr = TPr[~np.isnan(TPr)], FPr[~np.isnan(FPr)], FNr[~np.isnan(FNr)]
+    prec = (np.std(np.concatenate([TPr, FPr])), np.sum(ryp) / len(ryp))
+    rec = (np.std(np.concatenate([TPr, FNr])), np.sum(ryt) / len(ryp))
+    tp_fp_fn = np.concatenate([TPr, FNr, FPr])
+    factor = len(tp_fp_fn) / ((len(FNr) + len(FPr)) * 0.5 + len(TPr))
+    f1c = (np.std(tp_fp_fn * factor), len(tp_fp_fn) / len(ryp))
+    aucc = nannyml_auroc_components(ryt, rp)
+    n = len(ayp)
+
+    def se(c):
+        return f(c[0] / np.sqrt(n * c[1]))
+
+    tp = np.sum(np.where(ayp == 1, ap, 0))
+    fp = np.sum(np.where(ayp == 1, 1 - ap, 0))
+    fn = np.sum(np.where(ayp == 0, ap, 0))
+    tn = np.sum(np.where(ayp == 0, 1 - ap, 0))
+    return {
+        'n': n, 'truePositives': f(tp), 'falsePositives': f(fp), 'falseNegatives': f(fn), 'trueNegatives': f(tn),
+        'accuracy': {'value': f((tp + tn) / n), 'samplingError': f(acc_std / np.sqrt(n))},
+        'precision': {'value': f(tp / (tp + fp)) if tp + fp else 0.0, 'samplingError': se(prec)},
+        'recall': {'value': f(tp / (tp + fn)) if tp + fn else 0.0, 'samplingError': se(rec)},
+        'f1Score': {'value': f(tp / (tp + 0.5 * (fp + fn))) if tp + fp + fn else 0.0, 'samplingError': se(f1c)},
+        'rocAuc': {'value': nannyml_roc_auc(ap), 'samplingError': se(aucc)},
+    }
+
+
+def expected_cbpe_multiclass(ref: tuple, ana: tuple, calibrate: bool) -> dict:
+    """A transcription of NannyML's multiclass CBPE: one-vs-rest isotonic
+    calibrators, rows renormalized, macro averages of the binary estimates,
+    and sampling_error/multiclass_classification.py."""
+    from sklearn.isotonic import IsotonicRegression
+    ryt, ryp = (np.asarray(v, dtype=np.float64) for v in ref[:2])
+    rpm = np.asarray(ref[2], dtype=np.float64)
+    ayp = np.asarray(ana[0], dtype=np.float64)
+    apm = np.asarray(ana[1], dtype=np.float64)
+    classes = sorted(set(ryt.tolist()) | set(ryp.tolist()))
+    C = len(classes)
+
+    def calibrate_rows(pm, cals):
+        if cals is None:
+            return pm
+        out = np.zeros_like(pm)
+        for j in range(C):
+            out[:, j] = cals[j].predict(pm[:, j])
+        den = np.sum(out, axis=1)[:, np.newaxis]
+        return np.divide(out, den, out=np.full_like(out, 1 / C), where=den != 0)
+
+    cals = [IsotonicRegression(out_of_bounds='clip', increasing=True).fit(rpm[:, j], (ryt == c).astype(float))
+            for j, c in enumerate(classes)] if calibrate else None
+    rp = calibrate_rows(rpm, cals)
+    ap = calibrate_rows(apm, cals)
+    n = len(ayp)
+    # Components.
+    acc_std = np.std((ryt == ryp).astype(int))
+    prec_c, rec_c, f1_c, auc_c = [], [], [], []
+    for j, c in enumerate(classes):
+        yt = (ryt == c).astype(float)
+        yp = (ryp == c).astype(float)
+        TP = np.where((yt == yp) & (yp == 1), 1, np.nan); TP = TP[~np.isnan(TP)]
+        FP = np.where((yt != yp) & (yp == 1), 0, np.nan); FP = FP[~np.isnan(FP)]
+        FN = np.where((yt != yp) & (yp == 0), 0, np.nan); FN = FN[~np.isnan(FN)]
+        prec_c.append((np.var(np.concatenate([TP, FP])), np.sum(yp) / len(yp)))
+        rec_c.append((np.var(np.concatenate([TP, FN])), np.sum(yt) / len(yp)))
+        f1_c.append((np.var(np.concatenate([TP, FN, FP])), (len(TP) + len(FN) + len(FP)) / len(yp)))
+        std, frac = nannyml_auroc_components(yt, rp[:, j])
+        auc_c.append((std * std, frac))
+
+    def sdv(comps, factor=1.0):
+        return f(np.sqrt(np.sum([v / (n * fr) for v, fr in comps])) / len(comps) * factor)
+
+    precs, recs, f1s, aucs = [], [], [], []
+    for j, c in enumerate(classes):
+        yp = (ayp == c)
+        p = ap[:, j]
+        tp = np.sum(np.where(yp, p, 0)); fp = np.sum(np.where(yp, 1 - p, 0)); fn = np.sum(np.where(~yp, p, 0))
+        precs.append(tp / (tp + fp) if tp + fp else 0.0)
+        recs.append(tp / (tp + fn) if tp + fn else 0.0)
+        f1s.append(tp / (tp + 0.5 * (fp + fn)) if tp + fp + fn else 0.0)
+        aucs.append(nannyml_roc_auc(p))
+    onehot = np.stack([(ayp == c).astype(float) for c in classes], axis=1)
+    return {
+        'n': n, 'classes': classes,
+        'accuracy': {'value': f(np.mean(np.max(onehot * ap, axis=1))), 'samplingError': f(acc_std / np.sqrt(n))},
+        'precision': {'value': f(np.mean(precs)), 'samplingError': sdv(prec_c)},
+        'recall': {'value': f(np.mean(recs)), 'samplingError': sdv(rec_c)},
+        'f1Score': {'value': f(np.mean(f1s)), 'samplingError': sdv(f1_c)},
+        'rocAuc': {'value': f(np.mean(aucs)), 'samplingError': sdv(auc_c, 1.2)},
+    }
+
+
+def estimate_cases() -> list[dict]:
+    cases = []
+    rng = Rng(9001)
+    sizes = thinned(log_sizes(9002, 60, 20, 50000))
+    for i, n in enumerate(sizes):
+        ref = {'seed': 100000 + i, 'n': n, 'rate': pick(rng, [0.5, 0.3, 0.1, 0.7]), 'signal': pick(rng, [0.25, 0.5, 0.75]),
+               'ties': 0, 'thr': pick(rng, [0.5, 0.5, 0.3, 0.7]), 'flip': pick(rng, [0.0, 0.0, 0.1])}
+        m = max(5, int(n * pick(rng, [1.0, 0.5, 0.1, 2.0])))
+        ana = {**ref, 'seed': 200000 + i, 'n': m, 'rate': min(0.95, ref['rate'] * pick(rng, [1.0, 1.0, 0.5, 1.5]))}
+        calibrate = rng.uniform() < 0.7
+        r = gen_binary(ref)
+        a = gen_binary(ana)
+        cases.append({'name': f'cbpe-{i}-n{n}-m{m}' + ('' if calibrate else '-raw'), 'reference': ref, 'analysis': ana, 'calibrate': calibrate,
+                      'expected': expected_cbpe(r, (a[1], a[2]), calibrate)})
+    # Multiclass (NannyML's one-vs-rest CBPE), C = 3..8.
+    sizes = log_sizes(9003, 24, 50, 20000)
+    for i, n in enumerate(sizes):
+        c = pick(rng, [3, 3, 4, 5, 8])
+        ref = {'seed': 300000 + i, 'n': n, 'labels': [float(j) for j in range(c)], 'acc': pick(rng, [0.5, 0.7, 0.9]),
+               'skew': rng.uniform() < 0.3, 'cover': True, 'prob': True, 'signal': pick(rng, [0.5, 2.0]), 'ties': 0}
+        m = max(c, int(n * pick(rng, [1.0, 0.5, 2.0])))
+        ana = {**ref, 'seed': 400000 + i, 'n': m, 'skew': rng.uniform() < 0.5}
+        calibrate = rng.uniform() < 0.7
+        r = gen_multiclass(ref)
+        a = gen_multiclass(ana)
+        cases.append({'name': f'cbpe-multiclass-{i}-c{c}-n{n}-m{m}' + ('' if calibrate else '-raw'), 'multiclass': True,
+                      'reference': ref, 'analysis': ana, 'calibrate': calibrate,
+                      'expected': expected_cbpe_multiclass(r, (a[1], a[2]), calibrate)})
+    return cases
+
+
+# --------------------------------------------------------------------------
 
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
@@ -970,6 +1335,10 @@ def main() -> None:
         'latency': latency_cases,
         'trend': trend_cases,
         'ranking': ranking_cases,
+        # [estimate]
+        'calibration': calibration_cases,
+        'drift': lambda: drift_cases(ASYMP),
+        'estimate': estimate_cases,
     }
     only = sys.argv[1:]  # `python3 scripts/gen_fixtures.py trend latency` regenerates those files only
     total = 0

@@ -13,3 +13,4 @@ export * from './monitor/index.js';
 // [sync] outbox sender, OTLP / Prometheus / JSON encoders (the fleet receiver
 // is Node-only: 'modelwatch/receiver')
 export * from './sync/index.js';
+// [estimate] calibration, drift and CBPE are exported through ./metrics/index.js above.

@@ -12,7 +12,34 @@ export interface SketchKernels {
   sketchInsert(state: number, values: number, n: number): number;
 }
 
-export interface Kernels extends SketchKernels {
+// [estimate] Calibration, drift and label-free estimation kernels
+// (assembly/calibration.ts, assembly/drift.ts, assembly/estimate.ts).
+export interface EstimateKernels {
+  /** Isotonic fit of n rows; writes thresholds to outX/outY (capacity n) and returns how many. */
+  isotonicFit(x: number, y: number, w: number, n: number, outX: number, outY: number): number;
+  /** Applies m thresholds to n scores (clip, then numpy.interp). */
+  isotonicApply(tx: number, ty: number, m: number, s: number, n: number, out: number): void;
+  /** Per-bin count, sum p, sum y over k uniform bins, then the sum of squared errors (3k + 1 f64). */
+  calibrationBins(p: number, y: number, n: number, k: number, out: number): void;
+  /** out: D+, D-, Wasserstein-1 of two samples. */
+  ecdfCompare(a: number, na: number, b: number, nb: number, out: number): void;
+  /** out: statistic as scipy reports it, two-sided p-value, method (0 exact, 1 asymptotic). */
+  ksPValue(n1: number, n2: number, d: number, out: number): void;
+  /** scipy.stats.kstwo.sf(x, n). */
+  kolmogorovSf(n: number, x: number): number;
+  /** Evidently's binning: k > 0 numeric bins (k + 1 edges) or -k categories (k values); 0 when more than cap categories. */
+  driftBins(ref: number, nr: number, cur: number, nc: number, maxDistinct: number, edges: number, refCounts: number, curCounts: number, cap: number): number;
+  /** scipy.stats.chi2.sf(x, df). */
+  chi2Sf(x: number, df: number): number;
+  /** out: expected tp, fp, fn, tn. */
+  cbpeConfusion(p: number, yPred: number, n: number, out: number): void;
+  /** NannyML's estimated ROC AUC. */
+  cbpeRocAuc(p: number, n: number): number;
+  /** out: NannyML's AUROC sampling-error std and positive fraction. */
+  aucSamplingComponents(p: number, y: number, n: number, out: number): void;
+}
+
+export interface Kernels extends SketchKernels, EstimateKernels {
   readonly memory: WebAssembly.Memory;
   alloc(size: number): number;
   free(ptr: number): void;

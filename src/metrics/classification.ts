@@ -39,7 +39,7 @@ function labelSet(s: Scope, a: number, na: number, b: number, nb: number): { ptr
 }
 
 /** Checks labels (already in WASM memory) that must all be 0 or 1. */
-function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): void {
+export function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): void {
   check(s, ptr, n, Check.Integer, name);
   const { classes } = labelSet(s, ptr, n, 0, 0);
   const other = classes.find((c) => c !== 0 && c !== 1);
@@ -52,7 +52,7 @@ function requireBinaryLabels(s: Scope, ptr: number, n: number, name: string): vo
  * Flattens a score matrix given as rows or as one row-major array; returns
  * [flat, columns, given as rows].
  */
-function scoreMatrix(scores: Scores, n: number): [Numbers, number, boolean] {
+export function scoreMatrix(scores: Scores, n: number): [Numbers, number, boolean] {
   const first = (scores as ArrayLike<unknown>)[0];
   if (typeof first === 'object' && first !== null) {
     const rows = scores as ArrayLike<Numbers>;

@@ -10,3 +10,10 @@ export type { SlaTargets } from './latency.js';
 export { linearTrend } from './trend.js';
 export type { TrendOptions } from './trend.js';
 export type * from './types.js';
+// [estimate] calibration, drift statistics and label-free estimation (CBPE)
+export { IsotonicCalibrator, fitIsotonic, calibrationMetrics, calibrationSums, calibrationFromSums } from './calibration.js';
+export type { CalibrationOptions, CalibrationSums } from './calibration.js';
+export { ksTest, wassersteinDistance, normalizedWasserstein, driftBins, psi, jensenShannonDistance, chiSquareClasses } from './drift.js';
+export type { BinningOptions } from './drift.js';
+export { Cbpe, CbpeMulticlass, fitCbpe, fitCbpeMulticlass } from './estimate.js';
+export type { CbpeReference, CbpeOptions, SamplingComponents, CbpeMulticlassReference, CbpeMulticlassEstimate, MulticlassSamplingComponents } from './estimate.js';

@@ -148,3 +148,86 @@ export interface TrendResult {
   /** pValue < alpha (default 0.05). */
   significant: boolean;
 }
+
+// [estimate] calibration, drift and label-free estimation results.
+
+/** One non-empty bin of a reliability diagram. */
+export interface ReliabilityBin {
+  /** Bin edges: (lower, upper], the first bin also holds 0. */
+  lower: number;
+  upper: number;
+  count: number;
+  /** Mean predicted probability in the bin (sklearn calibration_curve's prob_pred). */
+  meanProbability: number;
+  /** Fraction of positives in the bin (prob_true). */
+  fractionPositive: number;
+}
+
+export interface CalibrationResult {
+  n: number;
+  /** Sum over non-empty bins of count / n x |fractionPositive - meanProbability|. */
+  expectedCalibrationError: number;
+  /** Largest |fractionPositive - meanProbability| over non-empty bins. */
+  maxCalibrationError: number;
+  /** sklearn brier_score_loss: mean (yTrue - yProb)^2. */
+  brierScore: number;
+  /** Non-empty bins in ascending order. */
+  reliability: ReliabilityBin[];
+  warnings: MetricWarning[];
+}
+
+/** A two-sample Kolmogorov-Smirnov test (scipy.stats.ks_2samp, two-sided, method 'auto'). */
+export interface KsResult {
+  statistic: number;
+  pValue: number;
+  /** 'exact' when both samples have at most 10,000 values, else 'asymp'. */
+  method: 'exact' | 'asymp';
+}
+
+/** The binned distributions behind PSI and Jensen-Shannon (Evidently's binning). */
+export interface DriftBins {
+  /** 'numeric': Sturges bins over the pooled sample; 'categorical': one bin per distinct value. */
+  kind: 'numeric' | 'categorical';
+  /** numeric: k + 1 edges; categorical: the k values. */
+  edges: Float64Array;
+  /** Fractions per bin after Evidently's zero fill. */
+  reference: Float64Array;
+  current: Float64Array;
+}
+
+export interface BinnedDriftResult {
+  value: number;
+  bins: DriftBins;
+}
+
+/** scipy.stats.chisquare of current class counts against reference proportions. */
+export interface ChiSquareResult {
+  statistic: number;
+  pValue: number;
+  /** Degrees of freedom: classes - 1. */
+  dof: number;
+  /** Sorted classes seen in either sample. */
+  classes: number[];
+  warnings: MetricWarning[];
+}
+
+/** An estimate with its sampling error (the standard error NannyML derives from the reference). */
+export interface Estimate {
+  value: number;
+  samplingError: number;
+}
+
+export interface CbpeEstimate {
+  n: number;
+  accuracy: Estimate;
+  precision: Estimate;
+  recall: Estimate;
+  f1Score: Estimate;
+  rocAuc: Estimate;
+  /** Expected confusion counts (sums of calibrated probabilities). */
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  trueNegatives: number;
+  warnings: MetricWarning[];
+}

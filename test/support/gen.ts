@@ -254,3 +254,43 @@ export function genRanking(p: RankingParams): GeneratedQuery[] {
   }
   return out;
 }
+
+// [estimate] drift samples and class labels (gen_sample / gen_classes in the Python script).
+
+export interface SampleParams {
+  seed: number;
+  n: number;
+  shift: number;
+  scale: number;
+  ties: number;
+}
+
+/** (u1 + u2 + u3 - 1.5) * scale + shift, floored to 1/ties when ties > 0. */
+export function genSample(p: SampleParams): Float64Array {
+  const rng = new Rng(p.seed);
+  const out = new Float64Array(p.n);
+  for (let i = 0; i < p.n; i++) {
+    let v = (rng.uniform() + rng.uniform() + rng.uniform() - 1.5) * p.scale + p.shift;
+    if (p.ties > 0) v = Math.floor(v * p.ties) / p.ties;
+    out[i] = v;
+  }
+  return out;
+}
+
+export interface ClassParams {
+  seed: number;
+  n: number;
+  classes: number;
+  skew: boolean;
+}
+
+/** Class labels floor(u * C), or floor(u * u * C) when skewed. */
+export function genClasses(p: ClassParams): Float64Array {
+  const rng = new Rng(p.seed);
+  const out = new Float64Array(p.n);
+  for (let i = 0; i < p.n; i++) {
+    const u = rng.uniform();
+    out[i] = Math.floor((p.skew ? u * u : u) * p.classes);
+  }
+  return out;
+}

@@ -351,3 +351,119 @@ export function reciprocalRank(gains: Map<Item, number>, ranked: ArrayLike<Item>
   for (let i = 0; i < ranked.length; i++) if (gains.has(ranked[i]!)) return 1 / (i + 1);
   return 0;
 }
+
+// ---------------------------------------------------------------------------
+// [estimate] calibration, drift and CBPE, by their definitions.
+
+/**
+ * Increasing isotonic regression evaluated at the distinct x (ascending), by
+ * the min-max formula: fit(i) = max over j <= i of min over k >= i of the
+ * weighted mean of y over distinct-x groups j..k. O(g^3) in the groups.
+ */
+export function isotonicAtDistinct(x: Num, y: Num, w?: Num): { xs: number[]; fit: number[] } {
+  const groups = new Map<number, { sw: number; swy: number }>();
+  for (let i = 0; i < x.length; i++) {
+    const wi = w ? w[i]! : 1;
+    if (!(wi > 0)) continue;
+    const g = groups.get(x[i]!) ?? { sw: 0, swy: 0 };
+    g.sw += wi;
+    g.swy += wi * y[i]!;
+    groups.set(x[i]!, g);
+  }
+  const xs = [...groups.keys()].sort((a, b) => a - b);
+  const sw = xs.map((v) => groups.get(v)!.sw), swy = xs.map((v) => groups.get(v)!.swy);
+  const fit = xs.map((_, i) => {
+    let best = -Infinity;
+    for (let j = 0; j <= i; j++) {
+      let low = Infinity;
+      for (let k = i; k < xs.length; k++) {
+        let a = 0, b = 0;
+        for (let q = j; q <= k; q++) { a += swy[q]!; b += sw[q]!; }
+        low = Math.min(low, a / b);
+      }
+      best = Math.max(best, low);
+    }
+    return best;
+  });
+  return { xs, fit };
+}
+
+/** Fraction of values <= v. */
+export function ecdf(values: Num, v: number): number {
+  let c = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! <= v) c++;
+  return c / values.length;
+}
+
+/** sup |F_a - F_b| over the pooled values. */
+export function ksStatistic(a: Num, b: Num): number {
+  let d = 0;
+  for (const v of [...arr(a), ...arr(b)]) d = Math.max(d, Math.abs(ecdf(a, v) - ecdf(b, v)));
+  return d;
+}
+
+/** Integral of |F_a - F_b| between consecutive pooled values. */
+export function wasserstein(a: Num, b: Num): number {
+  const all = sorted([...arr(a), ...arr(b)]);
+  let w = 0;
+  for (let i = 0; i + 1 < all.length; i++) w += Math.abs(ecdf(a, all[i]!) - ecdf(b, all[i]!)) * (all[i + 1]! - all[i]!);
+  return w;
+}
+
+/**
+ * Exact two-sided permutation p-value of the KS statistic: the share of all
+ * C(na + nb, na) ways to split the pooled (distinct) values whose statistic is
+ * at least the observed one (with a 1e-9 slack for rounding).
+ */
+export function ksPermutationP(a: Num, b: Num): number {
+  const pooled = [...arr(a), ...arr(b)];
+  const na = a.length, n = pooled.length;
+  const d = ksStatistic(a, b);
+  let hits = 0, total = 0;
+  const pick: number[] = [];
+  const rec = (start: number): void => {
+    if (pick.length === na) {
+      const inA = new Set(pick);
+      const sa = pick.map((i) => pooled[i]!), sb = pooled.filter((_, i) => !inA.has(i));
+      total++;
+      if (ksStatistic(sa, sb) >= d - 1e-9) hits++;
+      return;
+    }
+    for (let i = start; i <= n - (na - pick.length); i++) { pick.push(i); rec(i + 1); pick.pop(); }
+  };
+  rec(0);
+  return hits / total;
+}
+
+/** Reliability bins by their definition: bin j = (j/k, (j+1)/k], bin 0 also holds 0. */
+export function reliability(yTrue: Num, p: Num, k: number): { count: number; meanP: number; fracPos: number }[] {
+  const bins = Array.from({ length: k }, () => ({ count: 0, sp: 0, sy: 0 }));
+  for (let i = 0; i < p.length; i++) {
+    let j = 0;
+    while (j < k - 1 && p[i]! > (j + 1) / k) j++;
+    const b = bins[j]!;
+    b.count++; b.sp += p[i]!; b.sy += yTrue[i]!;
+  }
+  return bins.filter((b) => b.count > 0).map((b) => ({ count: b.count, meanP: b.sp / b.count, fracPos: b.sy / b.count }));
+}
+
+/**
+ * NannyML's estimated ROC AUC by its definition: over the scores plus one
+ * extra score of 1 (its appended threshold), at each distinct threshold t the
+ * expected TP = sum of s >= t, FP = sum of 1 - s >= t, FN and TN the same
+ * below t; the trapezoid area under (FPR, TPR).
+ */
+export function cbpeAuc(p: Num): number {
+  const s = [...arr(p), 1];
+  const ts = [...new Set(s)].sort((a, b) => a - b);
+  const pts = ts.map((t) => {
+    let tp = 0, fp = 0, fn = 0, tn = 0;
+    for (const v of s) {
+      if (v >= t) { tp += v; fp += 1 - v; } else { fn += v; tn += 1 - v; }
+    }
+    return { x: fp / (fp + tn), y: tp / (tp + fn) };
+  });
+  let area = 0;
+  for (let i = 0; i + 1 < pts.length; i++) area += ((pts[i]!.x - pts[i + 1]!.x) * (pts[i]!.y + pts[i + 1]!.y)) / 2;
+  return pts.length < 2 ? NaN : area;
+}
