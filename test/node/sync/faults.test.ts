@@ -1,25 +1,27 @@
 // Fault injection over real loopback HTTP: 10 devices deliver 1,000 window
-// summaries (batches of up to 4) to a createReceiver() server while 30% of
-// attempts fail: retryable statuses (429 + Retry-After, 502, 503, 504),
-// timeouts and connection resets after the batch was counted, going offline
-// mid-request, refused connections, 413s, and 4xx/5xx of every other kind:
-// 401/403/404 (delivery pauses until the "app" resumes it), 400/409/422/500
-// (the batch is cut until the refused entry is alone; it goes to quarantine
-// and the "operator" re-queues it). Mid-run the receiver restarts (its HTTP
-// server closes, connections are refused, a new receiver reloads the state it
-// persisted to a file) and the page reloads (engines replaced). At the end
-// every summary arrived exactly once and the fleet totals equal the devices'.
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// summaries (batches of up to 4) to the fleet receiver (modelwatch/receiver,
+// journaled to a temp dir) while 30% of attempts fail: retryable statuses
+// (429 + Retry-After, 502, 503, 504), timeouts and connection resets after the
+// batch was counted, going offline mid-request, refused connections, 413s, and
+// 4xx/5xx of every other kind: 401/403/404 (delivery pauses until the "app"
+// resumes it), 400/409/422/500 (the batch is cut until the refused entry is
+// alone; it goes to quarantine and the "operator" re-queues it). Mid-run the
+// receiver restarts for real (HTTP server closed, connections refused, the
+// receiver closed, a new one opened on the same directory replays its
+// journal) and the page reloads (engines replaced). At the end every summary
+// arrived exactly once and the fleet totals equal the devices'.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReceiver, encodeBatch, init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
-import type { OtlpMetricsRequest, Receiver, Summary, SyncEvent } from '../../../src/index.js';
+import { init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, SyncEngine } from '../../../src/index.js';
+import type { OtlpMetricsRequest, Summary, SyncEvent } from '../../../src/index.js';
+import { createReceiver } from '../../../src/receiver/index.js';
+import type { Receiver } from '../../../src/receiver/index.js';
 import { deviceSummaries, rng } from '../../shared/sync/fixtures.js';
-import { freePort } from '../../integration/support/servers.js';
 
 const DEVICES = 10;
 const WINDOWS = 50; // x 2 segments = 100 summaries per device
@@ -43,33 +45,41 @@ afterAll(async () => {
 });
 
 /**
- * A receiver whose state survives a restart: every summary it counts is
- * appended to a file, and a new receiver first replays the file, which
- * rebuilds both its aggregates and its de-duplication keys.
+ * The fleet receiver of this test: journaled to `dir`, with the per-device
+ * request rate lifted (10 devices retrying every few ms through faults would
+ * otherwise be answered 429, which is tested in test/node/receiver/), and a
+ * snapshot every 100 deliveries so the restart replays a snapshot plus a
+ * journal tail.
  */
-function durableReceiver(file: string): Receiver {
-  let replaying = true;
-  const receiver = createReceiver({
-    onSummary: (device, key, summary) => {
-      if (!replaying) appendFileSync(file, `${JSON.stringify({ device, key, text: serializeSummary(summary) })}\n`);
-    },
-  });
-  if (existsSync(file)) {
-    const byDevice = new Map<string, { key: string; text: string }[]>();
-    for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
-      const l = JSON.parse(line) as { device: string; key: string; text: string };
-      byDevice.set(l.device, [...(byDevice.get(l.device) ?? []), l]);
-    }
-    for (const [device, entries] of byDevice) receiver.ingest(encodeBatch(device, entries));
-  }
-  replaying = false;
-  return receiver;
+function openReceiver(dir: string): Promise<Receiver> {
+  return createReceiver({ dir, ratePerSecond: 1e6, rateBurst: 1e6, compactEvery: 100 });
 }
+
+/** Port of a listening server. */
+function portOf(s: Server): number {
+  return (s.address() as AddressInfo).port;
+}
+
+// Port 0 cannot be connected to, so a connection there is refused for sure; a
+// port that was merely free when looked up may meanwhile belong to another
+// program (7 helpers run tests at once), which would then receive our data.
+const REFUSED_ORIGIN = 'http://127.0.0.1:0';
+
+/**
+ * The fleet's address as the devices know it. Each start of the test's server
+ * listens on port 0 (no look-up race), so the port changes across the
+ * restart; like a load balancer in front of a restarted receiver, the test's
+ * fetch maps this origin to the server that is up, or to REFUSED_ORIGIN
+ * while none is. A '.localhost' name (RFC 6761) because the engine sends
+ * over plain http to loopback names only.
+ */
+const FLEET_ORIGIN = 'http://fleet.localhost';
 
 describe('delivery under faults', () => {
   it('1,000 summaries, 30% failed attempts of every kind, a receiver restart and a reload: all arrive once, fleet totals exact', async () => {
-    const file = join(dir, 'receiver.jsonl');
-    let receiver = durableReceiver(file);
+    const receiverDir = join(dir, 'json');
+    let receiver = await openReceiver(receiverDir);
+    expect(receiver.recovery).toEqual({ snapshotSeq: 0, replayed: 0, truncatedBytes: 0 });
     const random = rng(42);
     const faults = Object.fromEntries(['ok', 'refused', ...SERVER_FAULTS].map((f) => [f, 0])) as Record<Fault, number>;
     const devices = new Map<string, { online: boolean; events: EventTarget }>();
@@ -82,7 +92,7 @@ describe('delivery under faults', () => {
       // A proxy's 413 is about size: the smallest body (one summary) always passes it.
       return f === '413' && entries < 2 ? 'ok' : f;
     };
-    const handle = (body: string, res: ServerResponse, fault: Fault): void => {
+    const handle = async (body: string, res: ServerResponse, fault: Fault): Promise<void> => {
       if (fault === 'ok') {
         receiver.handler(fakeReq(body) as never, res);
         return;
@@ -95,8 +105,15 @@ describe('delivery under faults', () => {
         res.writeHead(Number(fault)).end(`injected ${fault}`);
         return;
       }
-      // The remaining faults count the batch first: the sender never learns it arrived and retries.
-      receiver.ingest(body);
+      // The remaining faults count the batch first (durably: ingest resolves once it is in the
+      // journal): the sender never learns it arrived and retries. If the receiver is closing
+      // (restart), the batch was not counted: the connection is cut, and the sender retries too.
+      try {
+        await receiver.ingest(body);
+      } catch {
+        res.socket?.destroy();
+        return;
+      }
       if (fault === 'timeout') return; // never answered; the client's timeout aborts it
       if (fault === 'reset') {
         res.socket?.destroy();
@@ -112,7 +129,8 @@ describe('delivery under faults', () => {
       }, 15);
       res.writeHead(200).end('{}');
     };
-    const listen = async (port: number): Promise<void> => {
+    let origin = REFUSED_ORIGIN;
+    const listen = async (): Promise<void> => {
       server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
@@ -120,27 +138,26 @@ describe('delivery under faults', () => {
           const body = Buffer.concat(chunks).toString('utf8');
           const fault = pick(parseBatch(body).entries.length);
           faults[fault]++;
-          handle(body, res, fault);
+          void handle(body, res, fault);
         });
       });
       server.on('connection', (s) => {
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
       });
-      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      origin = `http://127.0.0.1:${portOf(server)}`;
     };
-    const port = await freePort();
-    await listen(port);
-    const url = `http://127.0.0.1:${port}/v1/summaries`;
-    const refusedUrl = `http://127.0.0.1:${await freePort()}/v1/summaries`; // nothing listens there
+    await listen();
+    const url = `${FLEET_ORIGIN}/v1/summaries`;
     const fetchRandom = rng(7);
     const faultyFetch = ((u: string, init: RequestInit) => {
       // Connection refused for ~3% of attempts: a real ECONNREFUSED on loopback.
       if (fetchRandom() < 0.03) {
         faults.refused++;
-        return globalThis.fetch(refusedUrl, init);
+        return globalThis.fetch(u.replace(FLEET_ORIGIN, REFUSED_ORIGIN), init);
       }
-      return globalThis.fetch(u, init);
+      return globalThis.fetch(u.replace(FLEET_ORIGIN, origin), init);
     }) as typeof fetch;
 
     const stores = new Map<string, MemoryOutbox>();
@@ -209,26 +226,32 @@ describe('delivery under faults', () => {
       void e.requeueQuarantined().then((n) => (requeued += n));
     }
 
-    // Receiver restart at about 70%: the server goes away (connections cut and refused), comes back
-    // on the same port with the state it persisted.
+    // Receiver restart at about 70%: the server goes away (connections cut, then refused), the
+    // receiver closes (deliveries in progress finish first), and a new receiver on the same
+    // directory replays its snapshot and journal: it must hold exactly what the old one acknowledged.
     await until(() => receiver.keys >= 700, '700 summaries');
-    const counts = (r: Receiver): string[] => r.aggregate().map((a) => `${seriesKey(a)} ${a.count} ${a.labeled}`).sort();
-    const before = { keys: receiver.keys, counts: counts(receiver) };
+    origin = REFUSED_ORIGIN;
     await new Promise((r) => {
       server!.close(r);
       for (const s of sockets) s.destroy();
     });
+    await receiver.close();
+    const counts = (r: Receiver): string[] => r.aggregate().map((a) => `${serializeSummary(a)}`).sort();
+    const before = { keys: receiver.keys, counts: counts(receiver), duplicates: receiver.duplicates };
     const noAnswer = (): number => events.filter((e) => e.type === 'failed' && e.status === undefined).length;
     const down = noAnswer();
     await until(() => noAnswer() >= down + DEVICES, 'requests to the stopped receiver');
-    receiver = durableReceiver(file);
+    receiver = await openReceiver(receiverDir);
+    // A snapshot was written at close: nothing left to replay, everything restored.
+    expect(receiver.recovery.snapshotSeq).toBeGreaterThan(0);
     expect(receiver.keys).toBe(before.keys);
     expect(counts(receiver)).toEqual(before.counts);
-    await listen(port);
+    await listen();
 
     await until(() => [...stores.values()].every((s) => s.size === 0), 'empty outboxes');
     const ms = performance.now() - t0;
     for (const e of engines.values()) await e.stop();
+    await receiver.close();
 
     // Every summary arrived, none twice, none left in quarantine.
     expect([...engines.values()].map((e) => e.pending + e.quarantined)).toEqual(new Array(DEVICES).fill(0));
@@ -256,7 +279,8 @@ describe('delivery under faults', () => {
     expect(failed / attempts).toBeGreaterThan(0.25);
     for (const f of SERVER_FAULTS) expect(faults[f], f).toBeGreaterThan(0);
     // Retries of batches counted before their answer was lost were seen and dropped.
-    expect(receiver.duplicates).toBeGreaterThan(0);
+    const duplicates = before.duplicates + receiver.duplicates;
+    expect(duplicates).toBeGreaterThan(0);
     const count = (t: SyncEvent['type']): number => events.filter((e) => e.type === t).length;
     // Every pause was reported and resumed; every quarantined entry was reported and came back.
     expect(count('paused')).toBeGreaterThan(0);
@@ -271,7 +295,7 @@ describe('delivery under faults', () => {
     const delivered = events.reduce((t, e) => t + (e.type === 'delivered' ? e.count : 0), 0);
     console.log(
       `[sync] delivery under faults: ${attempts} attempts (${faults.ok} ok, ${((100 * failed) / attempts).toFixed(1)}% failed) ${JSON.stringify(faults)}; ` +
-        `${receiver.duplicates} duplicates dropped; ${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; ` +
+        `${duplicates} duplicates dropped; ${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; ` +
         `${delivered} delivery confirmations for 1000 summaries; ${left} outbox records at reload; receiver restarted at ${before.keys}; ` +
         `fleet count ${fleet} = devices' ${fleet}; ${ms.toFixed(0)} ms`,
     );
@@ -368,7 +392,7 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
       const f = SERVER_FAULTS[Math.floor((r / 0.3) * SERVER_FAULTS.length)]!;
       return f === '413' && n < 2 ? 'ok' : f;
     };
-    const listen = async (port: number): Promise<void> => {
+    const listen = async (): Promise<void> => {
       server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
@@ -403,19 +427,19 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
       });
-      await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      origin = `http://127.0.0.1:${portOf(server)}`;
     };
-    const port = await freePort();
-    await listen(port);
-    const endpoint = format === 'otlp' ? `http://127.0.0.1:${port}/v1/metrics` : `http://127.0.0.1:${port}`;
-    const refused = `http://127.0.0.1:${await freePort()}/`;
+    let origin = REFUSED_ORIGIN;
+    await listen();
+    const endpoint = format === 'otlp' ? `${FLEET_ORIGIN}/v1/metrics` : FLEET_ORIGIN;
     const fetchRandom = rng(8);
     const faultyFetch = ((u: string, init: RequestInit) => {
       if (fetchRandom() < 0.03) {
         faults.refused++;
-        return globalThis.fetch(refused, init);
+        return globalThis.fetch(u.replace(FLEET_ORIGIN, REFUSED_ORIGIN), init);
       }
-      return globalThis.fetch(u, init);
+      return globalThis.fetch(u.replace(FLEET_ORIGIN, origin), init);
     }) as typeof fetch;
 
     const stores = new Map<string, MemoryOutbox>();
@@ -477,6 +501,7 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
       if (w === 35) {
         // Receiver restart: the server goes away with this window's pushes pending, then comes back
         // around the same state.
+        origin = REFUSED_ORIGIN;
         await new Promise((r) => {
           server!.close(r);
           for (const s of sockets) s.destroy();
@@ -493,7 +518,7 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
       }
       if (w === 35) {
         await until(() => events.filter((e) => e.type === 'failed' && e.status === undefined).length >= downAt + DEVICES, 'pushes to the stopped receiver');
-        await listen(port);
+        await listen();
       }
       await until(settled, `window ${w} delivered`);
       // Between rounds the fleet never sees more than the devices have (no double count).
