@@ -8,8 +8,12 @@
 // alone; it goes to quarantine and the "operator" re-queues it). Mid-run the
 // receiver restarts for real (HTTP server closed, connections refused, the
 // receiver closed, a new one opened on the same directory replays its
-// journal) and the page reloads (engines replaced). At the end every summary
-// arrived exactly once and the fleet totals equal the devices'.
+// journal) and the page reloads (engines replaced). Late labels arrive during
+// the run: a quarter of each window's labels come after it was sent and
+// travel as corrections (queued after the reload and while the receiver is
+// down). At the end every summary and correction arrived exactly once and the
+// fleet totals equal the devices' truth including late labels; the
+// cumulative formats (otlp, prometheus) carry the corrected totals.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server, ServerResponse } from 'node:http';
@@ -21,10 +25,17 @@ import { init, MemoryOutbox, mergeAll, parseBatch, seriesKey, serializeSummary, 
 import type { OtlpMetricsRequest, Summary, SyncEvent } from '../../../src/index.js';
 import { createReceiver } from '../../../src/receiver/index.js';
 import type { Receiver } from '../../../src/receiver/index.js';
-import { deviceSummaries, rng } from '../../shared/sync/fixtures.js';
+import { lateSummaries, rng } from '../../shared/sync/fixtures.js';
 
 const DEVICES = 10;
 const WINDOWS = 50; // x 2 segments = 100 summaries per device
+
+/** Rows whose label arrives after their window was sent (about a quarter, varying by device and window). */
+const late = (d: number, w: number) => (i: number): boolean => (i * 7 + d * 3 + w) % 4 === 0;
+/** Device d's window w: at close, its corrections and the truth (all labels). */
+const windowOf = (d: number, w: number): ReturnType<typeof lateSummaries> => lateSummaries(d, w, 20, late(d, w));
+/** Cumulative formats: a window's late labels arrive this many windows after it was sent. */
+const LATE_BY = 5;
 
 const SERVER_FAULTS = ['503', '502', '504', '429', 'timeout', 'reset', 'offline', '413', '400', '409', '422', '500', '401', '403', '404'] as const;
 type Fault = 'ok' | 'refused' | (typeof SERVER_FAULTS)[number];
@@ -162,7 +173,9 @@ describe('delivery under faults', () => {
 
     const stores = new Map<string, MemoryOutbox>();
     const engines = new Map<string, SyncEngine>();
+    /** The devices' truth: every window with all its labels. */
     const all: Summary[] = [];
+    let sent = 0;
     const events: SyncEvent[] = [];
     let requeued = 0;
     const makeEngine = (id: string): SyncEngine => {
@@ -199,11 +212,24 @@ describe('delivery under faults', () => {
       const id = `device-${d}`;
       devices.set(id, { online: true, events: new EventTarget() });
       stores.set(id, new MemoryOutbox());
-      const sums = Array.from({ length: WINDOWS }, (_, w) => deviceSummaries(d, w, 20)).flat();
-      all.push(...sums);
-      await makeEngine(id).add(sums);
+      const windows = Array.from({ length: WINDOWS }, (_, w) => windowOf(d, w));
+      all.push(...windows.flatMap((x) => x.all));
+      const atClose = windows.flatMap((x) => x.atClose);
+      sent += atClose.length;
+      await makeEngine(id).add(atClose);
     }
     expect(all).toHaveLength(1000);
+    expect(sent).toBe(1000);
+    /** Late labels of windows [from, to) arrive on every device: each window's corrections are queued under the window's number. */
+    const lateLabels = async (from: number, to: number): Promise<void> => {
+      for (let d = 0; d < DEVICES; d++) {
+        for (let w = from; w < to; w++) {
+          const c = windowOf(d, w).corrections;
+          sent += c.length;
+          await engines.get(`device-${d}`)!.add(c, { correction: String(w) });
+        }
+      }
+    };
     const t0 = performance.now();
     for (const e of engines.values()) e.start();
     const until = async (cond: () => boolean, what: string): Promise<void> => {
@@ -225,6 +251,7 @@ describe('delivery under faults', () => {
       // The quarantine is in the outbox: the new engine reads it; the operator re-queues it.
       void e.requeueQuarantined().then((n) => (requeued += n));
     }
+    await lateLabels(0, 25);
 
     // Receiver restart at about 70%: the server goes away (connections cut, then refused), the
     // receiver closes (deliveries in progress finish first), and a new receiver on the same
@@ -241,6 +268,7 @@ describe('delivery under faults', () => {
     const noAnswer = (): number => events.filter((e) => e.type === 'failed' && e.status === undefined).length;
     const down = noAnswer();
     await until(() => noAnswer() >= down + DEVICES, 'requests to the stopped receiver');
+    await lateLabels(25, WINDOWS);
     receiver = await openReceiver(receiverDir);
     // A snapshot was written at close: nothing left to replay, everything restored.
     expect(receiver.recovery.snapshotSeq).toBeGreaterThan(0);
@@ -255,7 +283,8 @@ describe('delivery under faults', () => {
 
     // Every summary arrived, none twice, none left in quarantine.
     expect([...engines.values()].map((e) => e.pending + e.quarantined)).toEqual(new Array(DEVICES).fill(0));
-    expect(receiver.keys).toBe(1000);
+    expect(sent).toBeGreaterThan(1400);
+    expect(receiver.keys).toBe(sent);
     const bySeries = new Map<string, Summary[]>();
     for (const s of all) bySeries.set(seriesKey(s), [...(bySeries.get(seriesKey(s)) ?? []), s]);
     const agg = receiver.aggregate();
@@ -273,6 +302,11 @@ describe('delivery under faults', () => {
     }
     const fleet = agg.reduce((t, a) => t + a.count, 0);
     expect(fleet).toBe(all.reduce((t, s) => t + s.count, 0));
+    const labeled = agg.reduce((t, a) => t + a.labeled, 0);
+    expect(labeled).toBe(all.reduce((t, s) => t + s.labeled, 0));
+    // Late labels were part of it: the windows at close had fewer.
+    const atCloseLabels = [...Array(DEVICES).keys()].flatMap((d) => [...Array(WINDOWS).keys()].flatMap((w) => windowOf(d, w).atClose)).reduce((t, s) => t + s.labeled, 0);
+    expect(labeled).toBeGreaterThan(atCloseLabels);
 
     const attempts = Object.values(faults).reduce((s, x) => s + x, 0);
     const failed = attempts - faults.ok;
@@ -290,14 +324,20 @@ describe('delivery under faults', () => {
     expect(requeued).toBe(quarantined);
     for (const e of events) if (e.type === 'quarantined') expect(e.keys).toHaveLength(e.count);
     // 401/403/404 never quarantine; a refusal quarantines single entries only (batches were cut first).
-    expect(events.every((e) => e.type !== 'quarantined' || (e.count === 1 && ![401, 403, 404].includes(e.status!)))).toBe(true);
+    // The receiver itself (a 200 listing refused entries) refuses only a correction that reached it
+    // before its window (the window was in quarantine meanwhile); re-queued, it is taken.
+    for (const e of events) {
+      if (e.type !== 'quarantined') continue;
+      if (e.status === 200) expect(e.reason).toMatch(/predictions it delivered/);
+      else expect(e.count === 1 && ![401, 403, 404].includes(e.status!), JSON.stringify(e)).toBe(true);
+    }
     expect(events.some((e) => e.type === 'failed' && e.status === 429)).toBe(true);
     const delivered = events.reduce((t, e) => t + (e.type === 'delivered' ? e.count : 0), 0);
     console.log(
       `[sync] delivery under faults: ${attempts} attempts (${faults.ok} ok, ${((100 * failed) / attempts).toFixed(1)}% failed) ${JSON.stringify(faults)}; ` +
         `${duplicates} duplicates dropped; ${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; ` +
-        `${delivered} delivery confirmations for 1000 summaries; ${left} outbox records at reload; receiver restarted at ${before.keys}; ` +
-        `fleet count ${fleet} = devices' ${fleet}; ${ms.toFixed(0)} ms`,
+        `${delivered} delivery confirmations for 1000 summaries + ${sent - 1000} corrections; ${left} outbox records at reload; receiver restarted at ${before.keys}; ` +
+        `fleet count ${fleet} = devices' ${fleet}, fleet labels ${labeled} = devices' ${labeled} (with late labels); ${ms.toFixed(0)} ms`,
     );
   });
 });
@@ -317,23 +357,25 @@ class FleetView {
 
   private readonly taken = new Set<string>();
 
-  /** Predictions per series in a push. */
+  /** Predictions, labeled predictions and correct ones per series in a push ('<series>|<metric>'). */
   private samples(method: string, url: string, body: string): Map<string, number> {
     const out = new Map<string, number>();
     if (method === 'PUT') {
       for (const line of body.split('\n')) {
-        const m = /^modelwatch_predictions_total\{model="([^"]*)",version="([^"]*)",segment="([^"]*)"\} (\S+)$/.exec(line);
-        if (m) out.set(`${/device\/([^/]+)/.exec(url)![1]}|${m[1]}|${m[2]}|${m[3]}`, Number(m[4]));
+        const m = /^modelwatch_(predictions|labeled|correct)_total\{model="([^"]*)",version="([^"]*)",segment="([^"]*)"\} (\S+)$/.exec(line);
+        if (m) out.set(`${/device\/([^/]+)/.exec(url)![1]}|${m[2]}|${m[3]}|${m[4]}|${m[1]}`, Number(m[5]));
       }
       return out;
     }
     for (const rm of (JSON.parse(body) as OtlpMetricsRequest).resourceMetrics) {
       const attr = (k: string): string => (rm.resource.attributes.find((a) => a.key === k)?.value as { stringValue: string }).stringValue;
       if (attr('service.name') !== 'fleet-test') this.violations.push(`service.name ${attr('service.name')}`);
-      const metric = rm.scopeMetrics[0]!.metrics.find((m) => m.name === 'modelwatch.predictions')!;
-      for (const p of metric.sum!.dataPoints) {
-        const seg = (p.attributes.find((a) => a.key === 'modelwatch.segment')!.value as { stringValue: string }).stringValue;
-        out.set(`${attr('device.id')}|${attr('modelwatch.model.name')}|${attr('modelwatch.model.version')}|${seg}`, Number((p as { asInt: string }).asInt));
+      for (const name of ['predictions', 'labeled', 'correct']) {
+        const metric = rm.scopeMetrics[0]!.metrics.find((m) => m.name === `modelwatch.${name}`)!;
+        for (const p of metric.sum!.dataPoints) {
+          const seg = (p.attributes.find((a) => a.key === 'modelwatch.segment')!.value as { stringValue: string }).stringValue;
+          out.set(`${attr('device.id')}|${attr('modelwatch.model.name')}|${attr('modelwatch.model.version')}|${seg}|${name}`, Number((p as { asInt: string }).asInt));
+        }
       }
     }
     return out;
@@ -361,7 +403,7 @@ class FleetView {
     this.last.set(k, v);
   }
 
-  /** Predictions per series as the fleet's queries would sum them. */
+  /** Totals per series and metric as the fleet's queries would sum them. */
   series(): Map<string, number> {
     const out = new Map(this.otlp);
     for (const g of this.groups.values()) for (const [k, v] of g) out.set(k, (out.get(k) ?? 0) + v);
@@ -475,7 +517,22 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
       engine.start();
       return engine;
     };
+    /** What the devices sent so far, per series and metric (windows at close plus corrections). */
     const truth = new Map<string, number>();
+    const tally = (into: Map<string, number>, d: number, sums: readonly Summary[]): void => {
+      for (const s of sums) {
+        const k = `device-${d}|${s.model}|${s.modelVersion}|${s.segment}`;
+        const c = s.confusion!;
+        const correct = c.classes.reduce((t, _, i) => t + c.cells[i * c.classes.length + i]!, 0);
+        for (const [metric, v] of [['predictions', s.count], ['labeled', s.labeled], ['correct', correct]] as const) into.set(`${k}|${metric}`, (into.get(`${k}|${metric}`) ?? 0) + v);
+      }
+    };
+    let labeledAtClose = 0;
+    const send = async (d: number, sums: Summary[], correction?: string): Promise<void> => {
+      tally(truth, d, sums);
+      if (correction === undefined) labeledAtClose += sums.reduce((t, s) => t + s.labeled, 0);
+      await engines.get(`device-${d}`)!.add(sums, correction === undefined ? {} : { correction });
+    };
     for (let d = 0; d < DEVICES; d++) {
       const id = `device-${d}`;
       devices.set(id, { online: true, events: new EventTarget() });
@@ -509,12 +566,9 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
         downAt = events.filter((e) => e.type === 'failed' && e.status === undefined).length;
       }
       for (let d = 0; d < DEVICES; d++) {
-        const sums = deviceSummaries(d, w, 20);
-        for (const s of sums) {
-          const k = `device-${d}|${s.model}|${s.modelVersion}|${s.segment}`;
-          truth.set(k, (truth.get(k) ?? 0) + s.count);
-        }
-        await engines.get(`device-${d}`)!.add(sums);
+        await send(d, windowOf(d, w).atClose);
+        // The late labels of the window closed 5 rounds ago arrive now.
+        if (w >= LATE_BY) await send(d, windowOf(d, w - LATE_BY).corrections, String(w - LATE_BY));
       }
       if (w === 35) {
         await until(() => events.filter((e) => e.type === 'failed' && e.status === undefined).length >= downAt + DEVICES, 'pushes to the stopped receiver');
@@ -524,14 +578,27 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
       // Between rounds the fleet never sees more than the devices have (no double count).
       for (const [k, v] of fleet.series()) if (v > truth.get(k)!) fleet.violations.push(`${k}: ${v} > ${truth.get(k)!}`);
     }
+    // The last windows' late labels.
+    for (let w = WINDOWS - LATE_BY; w < WINDOWS; w++) for (let d = 0; d < DEVICES; d++) await send(d, windowOf(d, w).corrections, String(w));
+    await until(settled, 'the last corrections delivered');
     const ms = performance.now() - t0;
     for (const e of engines.values()) await e.stop();
 
     expect(fleet.violations.join('\n')).toBe('');
     expect(fleet.doubled()).toEqual([]);
+    // What the devices sent adds up to their truth: every window with all its labels.
+    const full = new Map<string, number>();
+    for (let d = 0; d < DEVICES; d++) for (let w = 0; w < WINDOWS; w++) tally(full, d, windowOf(d, w).all);
+    expect(Object.fromEntries(truth)).toEqual(Object.fromEntries(full));
     expect(Object.fromEntries(fleet.series())).toEqual(Object.fromEntries(truth));
-    const total = [...truth.values()].reduce((t, v) => t + v, 0);
-    expect([...fleet.series().values()].reduce((t, v) => t + v, 0)).toBe(total);
+    const sum = (m: Map<string, number>, metric: string): number => [...m].reduce((t, [k, v]) => t + (k.endsWith(`|${metric}`) ? v : 0), 0);
+    const total = sum(truth, 'predictions');
+    const labels = sum(truth, 'labeled');
+    expect(sum(fleet.series(), 'predictions')).toBe(total);
+    expect(sum(fleet.series(), 'labeled')).toBe(labels);
+    expect(sum(fleet.series(), 'correct')).toBe(sum(truth, 'correct'));
+    // Late labels were part of it: without the corrections the fleet would have fewer.
+    expect(labels).toBeGreaterThan(labeledAtClose);
     // The outbox holds the state record alone.
     expect([...stores.values()].map((s) => s.size)).toEqual(new Array(DEVICES).fill(1));
 
@@ -547,7 +614,8 @@ describe.each(['otlp', 'prometheus'] as const)('cumulative delivery (%s) under f
     expect(requeued).toBe(quarantined);
     console.log(
       `[sync] ${format} delivery under faults: ${attempts} attempts (${faults.ok} ok, ${((100 * failed) / attempts).toFixed(1)}% failed) ${JSON.stringify(faults)}; ` +
-        `${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; fleet predictions ${total} = devices' ${total}; ${ms.toFixed(0)} ms`,
+        `${count('paused')} pauses; ${quarantined} entries quarantined and re-queued; fleet predictions ${total} = devices' ${total}; ` +
+        `fleet labels ${labels} = devices' ${labels} (${labels - labeledAtClose} late); ${ms.toFixed(0)} ms`,
     );
   });
 });
