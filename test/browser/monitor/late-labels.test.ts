@@ -7,9 +7,9 @@
 // twice.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMonitor, init } from '../../../src/index.js';
-import type { Monitor } from '../../../src/index.js';
+import type { Monitor, OtlpMetricsRequest } from '../../../src/index.js';
 import { drop, freshName, rng } from '../store/helpers.js';
-import type { ReceiverState } from './receiver.setup.js';
+import type { Pushes, ReceiverState } from './receiver.setup.js';
 
 const base = inject('syncReceiver');
 if (!base) throw new Error("no loopback receiver: the browser project needs globalSetup: ['test/browser/monitor/receiver.setup.ts'] in vite.config.ts");
@@ -101,5 +101,56 @@ describe.each([true, false])('late labels reach the fleet as corrections (worker
     const third = await m.syncNow();
     expect(third.enqueued).toBe(0);
     expect(await fleet(model)).toEqual(now);
+  });
+
+  it('a prediction logged into a window already sent (a backfill) is not sent, and neither is its label', async () => {
+    const before = await fleet(model);
+    const id = m.logPrediction({ prediction: 1, score: 0.9, latencyMs: 5, timestamp: Date.now() - 60_000 });
+    await m.flush();
+    m.logLabel(id, 1);
+    const r = await m.syncNow();
+    expect(r.enqueued).toBe(0);
+    expect((await m.syncStatus()).lateLabels).toEqual({ corrected: 120, superseded: 30, notSent: 1 });
+    expect(await fleet(model)).toEqual(before);
+  });
+});
+
+describe.each([true, false])('late labels in cumulative pushes (otlp, worker: %s)', (worker) => {
+  const dbName = freshName(`late-otlp-${worker}`);
+  const path = `/late-otlp-${worker}-${dbName}/v1/metrics`;
+  let m: Monitor;
+
+  beforeAll(async () => {
+    m = await createMonitor({ task: 'binary', model: 'late-otlp', version: 'v1', dbName, worker, sync: { endpoint: `${base}${path}`, format: 'otlp', deviceId: `late-otlp-${worker}`, intervalMs: 60_000, windowMs: 1e12 } });
+  });
+
+  afterAll(async () => {
+    await m.close();
+    await drop(dbName);
+  });
+
+  /** The last push's cumulative totals of one metric, summed over segments. */
+  async function pushed(metric: string): Promise<number> {
+    const last = ((await (await fetch(`${base}/ctl/pushes`)).json()) as Pushes)[path]!.last;
+    const points = (JSON.parse(last) as OtlpMetricsRequest).resourceMetrics.flatMap((rm) => rm.scopeMetrics[0]!.metrics.filter((x) => x.name === metric).flatMap((x) => x.sum!.dataPoints));
+    return points.reduce((t, p) => t + Number((p as { asInt: string }).asInt), 0);
+  }
+
+  it('the next push after late labels carries the corrected totals', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      ids.push(m.logPrediction(i % 2, i % 2 ? 0.8 : 0.2, 4));
+      if (i < 100) m.logLabel(ids[i]!, i % 2);
+    }
+    await m.syncNow();
+    expect([await pushed('modelwatch.predictions'), await pushed('modelwatch.labeled')]).toEqual([200, 100]);
+    // 50 labels after the window was pushed; half of them say the prediction was wrong.
+    for (let i = 100; i < 150; i++) m.logLabel(ids[i]!, i % 4 < 2 ? i % 2 : 1 - (i % 2));
+    await m.syncNow();
+    const report = await m.report({ from: 0, to: Date.now() + 1 });
+    expect([await pushed('modelwatch.predictions'), await pushed('modelwatch.labeled')]).toEqual([report.total, report.labeled]);
+    expect(report.labeled).toBe(150);
+    expect(await pushed('modelwatch.correct')).toBe(Math.round(report.classification!.accuracy * 150));
+    expect((await m.syncStatus()).lateLabels).toEqual({ corrected: 50, superseded: 0, notSent: 0 });
   });
 });
