@@ -6,8 +6,11 @@
 // locally and counted (lateLabels.superseded), never sent; nothing is sent
 // twice.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMonitor, init } from '../../../src/index.js';
-import type { Monitor, OtlpMetricsRequest } from '../../../src/index.js';
+import { createMonitor, init, openStore, summarize } from '../../../src/index.js';
+import type { Monitor, OtlpMetricsRequest, OutboxCommit, PredictionBatch, Store, Summary } from '../../../src/index.js';
+import { startSync } from '../../../src/worker/sync.js';
+import type { SyncBridge } from '../../../src/worker/sync.js';
+import type { SyncConfig } from '../../../src/worker/protocol.js';
 import { drop, freshName, rng } from '../store/helpers.js';
 import type { Pushes, ReceiverState } from './receiver.setup.js';
 
@@ -152,5 +155,115 @@ describe.each([true, false])('late labels in cumulative pushes (otlp, worker: %s
     expect(report.labeled).toBe(150);
     expect(await pushed('modelwatch.correct')).toBe(Math.round(report.classification!.accuracy * 150));
     expect((await m.syncStatus()).lateLabels).toEqual({ corrected: 50, superseded: 0, notSent: 0 });
+  });
+});
+
+describe('late labels survive crashes (the bridge on a real IndexedDB store)', () => {
+  /** One window spans the test (see sync.test.ts). */
+  const W = 1e12;
+  const config = (online: boolean, deviceId: string): SyncConfig => ({
+    endpoint: `${base}/v1/summaries`, format: 'json', deviceId, headers: {}, intervalMs: 600_000, windowMs: W, graceMs: 60_000, online, backoffBaseMs: 600_000,
+  });
+  function predictions(model: string, n: number, at: number): PredictionBatch {
+    return {
+      model, version: 'v1', segments: [''], id: Float64Array.from({ length: n }, (_, i) => i + 1), timestamp: new Float64Array(n).fill(at),
+      prediction: Float64Array.from({ length: n }, (_, i) => i % 2), score: Float64Array.from({ length: n }, (_, i) => (i % 2 ? 0.9 : 0.1)),
+      latencyMs: new Float64Array(n).fill(4), segment: new Uint16Array(n),
+    };
+  }
+  /** Window summaries with the labels stored by now (as the engine builds them). */
+  function summariesOf(store: () => Store, model: string) {
+    return async (from: number, to: number): Promise<Summary[]> => {
+      const lab = await store().readLabeled({ model, from, to, withChunks: true });
+      const byId = new Map(Array.from(lab.id, (id, i) => [id, i]));
+      return lab.chunks!.flatMap((ch) => {
+        const labels = Float64Array.from(ch.id, (id) => (byId.has(id) ? lab.label[byId.get(id)!]! : NaN));
+        return summarize({ task: 'binary', predictions: ch, labels, window: { start: from, end: to } });
+      });
+    };
+  }
+  const labels = (ids: number[], at: number): { id: Float64Array; label: Float64Array; labeledAt: Float64Array } =>
+    ({ id: Float64Array.from(ids), label: Float64Array.from(ids, (id) => id % 3 === 0 ? 1 : 0), labeledAt: new Float64Array(ids.length).fill(at) });
+  /** Writes a label batch through the bridge, as the engine does: intent, then the labels. */
+  const logLabels = (b: SyncBridge, s: Store, batch: ReturnType<typeof labels>, write = true): Promise<void> =>
+    b.labels(batch, async (intent) => {
+      await intent();
+      if (write) await s.putLabels(batch);
+    });
+
+  it("a crash between a label's intent and its write, and a crash right after the close that queued the correction: each late label counted once", async () => {
+    const dbName = freshName('late-crash');
+    const model = `late-crash-${Math.random().toString(36).slice(2)}`;
+    const deviceId = `${model}-device`;
+    const now = Date.now();
+    const upTo = now + 1;
+
+    // Session 1, offline: 40 predictions, 10 labeled; the window closes (queued, not sent).
+    let s1 = await openStore({ name: dbName });
+    await s1.putPredictions(predictions(model, 40, now - 10));
+    await s1.putLabels(labels([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], now));
+    const b1 = await startSync(s1, { dbName, model, task: 'binary', retentionMs: 30 * 86_400_000 }, config(false, deviceId), summariesOf(() => s1, model));
+    expect(await b1.close(upTo)).toBe(1);
+    // Late: 6 first labels written; 3 more recorded whose write never happened (the page died
+    // between the two): they must not be sent; one replacing label of an id labeled at close.
+    await logLabels(b1, s1, labels([11, 12, 13, 14, 15, 16], now + 5));
+    await logLabels(b1, s1, labels([17, 18, 19], now + 6), false);
+    await logLabels(b1, s1, { ...labels([2], now + 7), label: Float64Array.of(1) });
+    // The close that queues the correction commits, and the page dies right after.
+    const commit = s1.commitOutbox.bind(s1);
+    let crashed = false;
+    s1.commitOutbox = async (c: OutboxCommit) => {
+      const seqs = await commit(c);
+      if (c.meta && Object.keys(c.meta).some((k) => k.includes('syncLate'))) {
+        crashed = true;
+        s1.close();
+      }
+      return seqs;
+    };
+    await b1.close(upTo + 1).catch(() => undefined);
+    await b1.stop();
+    expect(crashed).toBe(true);
+    const lateStats = (b1.status().lateLabels);
+    expect(lateStats).toEqual({ corrected: 6, superseded: 1, notSent: 0 });
+
+    // Session 2, online: the window and its correction are in the outbox once; nothing is resolved again.
+    s1 = await openStore({ name: dbName });
+    const b2 = await startSync(s1, { dbName, model, task: 'binary', retentionMs: 30 * 86_400_000 }, config(true, deviceId), summariesOf(() => s1, model));
+    expect(b2.status().lateLabels).toEqual(lateStats);
+    const r = await b2.syncNow(upTo + 2);
+    expect(r).toMatchObject({ enqueued: 0, pending: 0 });
+    const series = (await state()).series.filter((x) => x.model === model);
+    expect(series.map((x) => [x.count, x.labeled])).toEqual([[40, 16]]);
+    // The intents were cleared with the commit: another close sends nothing.
+    expect((await b2.syncNow(upTo + 3)).enqueued).toBe(0);
+    expect(b2.status().lateLabels).toEqual(lateStats);
+    await b2.stop();
+    s1.close();
+    await drop(dbName);
+  });
+
+  it('a crash before the close: the recorded late labels are corrected by the next session', async () => {
+    const dbName = freshName('late-crash2');
+    const model = `late-crash2-${Math.random().toString(36).slice(2)}`;
+    const deviceId = `${model}-device`;
+    const now = Date.now();
+    let s = await openStore({ name: dbName });
+    await s.putPredictions(predictions(model, 30, now - 10));
+    const b1 = await startSync(s, { dbName, model, task: 'binary', retentionMs: 30 * 86_400_000 }, config(true, deviceId), summariesOf(() => s, model));
+    expect((await b1.syncNow(now + 1)).delivered).toBe(1);
+    await logLabels(b1, s, labels([3, 4, 5, 6], now + 5));
+    // The page dies before any close.
+    await b1.stop();
+    s.close();
+    s = await openStore({ name: dbName });
+    const b2 = await startSync(s, { dbName, model, task: 'binary', retentionMs: 30 * 86_400_000 }, config(true, deviceId), summariesOf(() => s, model));
+    // The new session's first close (its start-up tick, or this syncNow: whichever takes the lock first) corrects.
+    const r = await b2.syncNow(now + 2);
+    expect(r.pending).toBe(0);
+    expect((await state()).series.filter((x) => x.model === model).map((x) => [x.count, x.labeled])).toEqual([[30, 4]]);
+    expect(b2.status().lateLabels).toEqual({ corrected: 4, superseded: 0, notSent: 0 });
+    await b2.stop();
+    s.close();
+    await drop(dbName);
   });
 });
