@@ -6,8 +6,9 @@
 // How a label is known to be late, crash-safely, with no change to how labels
 // are stored: while sync runs, every label batch is first recorded as an
 // intent (its ids, labels and labeledAt, and the sync cursor at that moment)
-// in a store meta value, then written, both under the close lock (sync.ts),
-// so no window closes in between. At the next close the intents are resolved
+// in a store meta record of its own (so a batch costs its own size, however
+// many wait), then written, both under the close lock (sync.ts), so no
+// window closes in between. At the next close the intents are resolved
 // against what the store holds (rowsById) and the corrections are queued in
 // the outbox transaction that also clears the intents and moves the cursor:
 // a crash leaves both or neither, so no correction is lost or sent twice.

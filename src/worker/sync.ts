@@ -62,8 +62,14 @@ import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './prot
 const cursorMeta = (model: string): string => JSON.stringify(['syncCursor', model]);
 /** Store meta key of the series held by the privacy floor of a model. */
 const heldMeta = (model: string): string => JSON.stringify(['syncHeld', model]);
-/** Store meta keys of late labels (late.ts): intents, backfilled ids, counts, held corrections, correction sequence. */
-const lateMeta = (model: string): string => JSON.stringify(['syncLate', model]);
+/**
+ * Store meta keys of late labels (late.ts): one record of intents per label
+ * batch (so a batch writes only its own ids, whatever is pending) and the
+ * range of batch numbers not yet resolved; backfilled ids, counts, held
+ * corrections, correction sequence.
+ */
+const lateMeta = (model: string, n: number): string => JSON.stringify(['syncLate', model, n]);
+const lateRangeMeta = (model: string): string => JSON.stringify(['syncLateRange', model]);
 const backfillMeta = (model: string): string => JSON.stringify(['syncBackfill', model]);
 const lateStatsMeta = (model: string): string => JSON.stringify(['syncLateStats', model]);
 const heldCorrectionsMeta = (model: string): string => JSON.stringify(['syncHeldCorrections', model]);
@@ -267,7 +273,12 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
   }
   let held = heldRows(await readHeld());
 
-  const lateKey = lateMeta(c.model);
+  const rangeKey = lateRangeMeta(c.model);
+  /** Batch numbers [first, next) of the label batches recorded and not resolved yet. */
+  const readRange = async (): Promise<{ first: number; next: number }> => {
+    const v = (await store.getMeta(rangeKey)) as { first?: unknown; next?: unknown } | undefined;
+    return typeof v?.first === 'number' && typeof v.next === 'number' ? { first: v.first, next: v.next } : { first: 0, next: 0 };
+  };
   const backfillKey = backfillMeta(c.model);
   const statsKey = lateStatsMeta(c.model);
   const heldCorrKey = heldCorrectionsMeta(c.model);
@@ -282,9 +293,13 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
    * the privacy floor, and the meta values that commit with them.
    */
   async function lateCorrections(to: number, windowsHeld: Held): Promise<{ send: Summary[]; meta: Record<string, unknown>; seq: number } | undefined> {
-    const intents = asIntents(await store.getMeta(lateKey));
+    const range = await readRange();
     const heldBefore = (await store.getMeta(heldCorrKey)) as Held | undefined;
-    if (!intents && !heldBefore) return undefined;
+    if (range.first === range.next && !heldBefore) return undefined;
+    const keys = Array.from({ length: range.next - range.first }, (_, i) => lateMeta(c.model, range.first + i));
+    // A number whose record is missing was taken by a batch whose write never happened: nothing to do.
+    const records = (await Promise.all(keys.map((k) => store.getMeta(k)))).map(asIntents).filter((x) => x !== undefined);
+    const intents = records.length === 0 ? undefined : records.reduce((a, b) => ({ id: [...a.id, ...b.id], label: [...a.label, ...b.label], labeledAt: [...a.labeledAt, ...b.labeledAt], cursor: [...a.cursor, ...b.cursor] }));
     const backfills = asBackfills(await store.getMeta(backfillKey));
     const since = ((await store.getMeta(ownKey)) as { since?: unknown } | undefined)?.since;
     const stats = { ...lateStats };
@@ -313,7 +328,8 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       send: f.send,
       seq,
       meta: {
-        [lateKey]: undefined,
+        ...Object.fromEntries(keys.map((k) => [k, undefined])),
+        [rangeKey]: { first: range.next, next: range.next },
         [heldCorrKey]: Object.keys(f.held).length > 0 ? f.held : undefined,
         [statsKey]: stats,
         [seqKey]: seq,
@@ -449,7 +465,11 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
         run(async () => {
           const cursor = await readCursor();
           if (cursor === undefined) return;
-          await store.setMeta(lateKey, appendIntents(asIntents(await store.getMeta(lateKey)), b, cursor));
+          // The record first, then the range that counts it: a crash between
+          // leaves a record no range covers, overwritten by the next batch.
+          const range = await readRange();
+          await store.setMeta(lateMeta(c.model, range.next), appendIntents(undefined, b, cursor));
+          await store.setMeta(rangeKey, { first: range.first, next: range.next + 1 });
         }),
       );
     },
