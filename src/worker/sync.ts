@@ -292,7 +292,7 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
    * Late labels at a close: the corrections of the recorded intents, through
    * the privacy floor, and the meta values that commit with them.
    */
-  async function lateCorrections(to: number, windowsHeld: Held): Promise<{ send: Summary[]; meta: Record<string, unknown>; seq: number } | undefined> {
+  async function lateCorrections(to: number, windowsHeld: Held): Promise<{ send: Summary[]; meta: Record<string, unknown>; seq: number; stats: LateStats } | undefined> {
     const range = await readRange();
     const heldBefore = (await store.getMeta(heldCorrKey)) as Held | undefined;
     if (range.first === range.next && !heldBefore) return undefined;
@@ -302,7 +302,8 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     const intents = records.length === 0 ? undefined : records.reduce((a, b) => ({ id: [...a.id, ...b.id], label: [...a.label, ...b.label], labeledAt: [...a.labeledAt, ...b.labeledAt], cursor: [...a.cursor, ...b.cursor] }));
     const backfills = asBackfills(await store.getMeta(backfillKey));
     const since = ((await store.getMeta(ownKey)) as { since?: unknown } | undefined)?.since;
-    const stats = { ...lateStats };
+    // Read, not this tab's copy: another tab's closes count too.
+    const stats = await readStats();
     let corrections: Summary[] = [];
     if (intents) {
       const ids = Float64Array.from(new Set(intents.id));
@@ -327,6 +328,7 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     return {
       send: f.send,
       seq,
+      stats,
       meta: {
         ...Object.fromEntries(keys.map((k) => [k, undefined])),
         [rangeKey]: { first: range.next, next: range.next },
@@ -334,7 +336,6 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
         [statsKey]: stats,
         [seqKey]: seq,
         [backfillKey]: pruned.id.length > 0 ? pruned : undefined,
-        '\u0000stats': stats,
       },
     };
   }
@@ -394,16 +395,15 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       const { send, held: after } = advance && (floor.minRows > 1 || Object.keys(before).length > 0) ? applyFloor(list, before, upTo, floor) : { send: list, held: before };
       const late = await lateCorrections(to, after);
       if (!advance && !late) return 0;
-      const { '\u0000stats': stats, ...lateMetaValues } = late?.meta ?? {};
       // What leaves (windows, then corrections: a receiver counts a window's
       // predictions before the labels that correct it), what stays held, the
       // cleared intents and the cursor past all of it commit together (see the top of this file).
       await engine.add([...send, ...(late?.send ?? [])], {
-        meta: { [cursorKey]: to, [heldKey]: Object.keys(after).length > 0 ? after : undefined, ...lateMetaValues },
+        meta: { [cursorKey]: to, [heldKey]: Object.keys(after).length > 0 ? after : undefined, ...late?.meta },
         ...(late ? { correction: String(late.seq) } : {}),
       });
       held = heldRows(after);
-      if (stats) lateStats = stats as LateStats;
+      if (late) lateStats = late.stats;
       cursorSeen = to;
       return send.length + (late?.send.length ?? 0);
     });
