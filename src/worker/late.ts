@@ -92,9 +92,15 @@ export interface Resolution {
   stats: LateStats;
 }
 
-/** A stored label's feedback delay: the app's, else labeledAt - timestamp (as the store's join). */
+/**
+ * A stored label's feedback delay: the app's, else labeledAt - timestamp (as
+ * the store's join); a negative one (a clock that went back, a labeledAt
+ * before the prediction) is unknown here, as summarize would refuse it and a
+ * close that throws would hold back every later correction.
+ */
 function delayOf(given: number, labeledAt: number, timestamp: number): number {
-  return given === given ? given : labeledAt - timestamp;
+  const d = given === given ? given : labeledAt - timestamp;
+  return d >= 0 ? d : NaN;
 }
 
 /**
