@@ -65,6 +65,27 @@ describe('receiver: late-label corrections', () => {
     expect(r.aggregate().reduce((t, s) => t + s.labeled, 0)).toBe(truth.reduce((t, s) => t + s.labeled, 0));
   });
 
+  it('a correction must arrive under a correction key, and a window under its own: neither can pose as the other', async () => {
+    const r = await createReceiver({ dir: null });
+    const x = lateSummaries(3, 0, 40, everyThird);
+    await r.ingest(batchOf('d3', x.atClose));
+    const c = x.corrections[0]!;
+    const windowKey = idempotencyKey('d3', { ...c, kind: undefined });
+    const under = (key: string, s: Summary): string => encodeBatch('d3', [{ key, text: serializeSummary(s) }]);
+    // A correction under the window's key (a receiver that took it would drop the window's retries as duplicates).
+    const a = await r.ingest(under(windowKey, c));
+    expect(a.rejected.map((e) => [e.code, e.argument])).toEqual([['INVALID_SUMMARY', 'batch.entries[0].key']]);
+    // A window under a correction key (it would dodge de-duplication with a fresh id each retry).
+    const w = x.atClose.find((s) => s.segment === c.segment)!;
+    const b = await r.ingest(under(`${windowKey}|correction|7`, w));
+    expect(b.rejected.map((e) => e.code)).toEqual(['INVALID_SUMMARY']);
+    // An empty or malformed id.
+    for (const key of [`${windowKey}|correction|`, `${windowKey}|correction|%E0%A4%A`]) {
+      expect((await r.ingest(under(key, c))).rejected.map((e) => e.code)).toEqual(['INVALID_SUMMARY']);
+    }
+    expect(view(r.aggregate())).toEqual(view(x.atClose));
+  });
+
   it('two corrections of one window under different ids both count', async () => {
     const r = await createReceiver({ dir: null });
     // Half the late labels at one close, the rest at the next.
