@@ -27,6 +27,8 @@ export type ErrorCode =
   // [fleet-trust] a merge whose sums would leave the finite range; a sketch coarser than a receiver takes
   | 'MERGE_OVERFLOW'
   | 'SCALE_TOO_LOW'
+  // [fleet-trust] a late-label correction that would give a device more labels than predictions in a series
+  | 'CORRECTION_EXCEEDS_COUNT'
   | 'INVALID_ID'
   | 'DUPLICATE_ID'
   | 'IDS_EXHAUSTED'

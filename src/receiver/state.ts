@@ -3,6 +3,14 @@
 // never shadow a summary key, and by device, so no device can shadow
 // another's), each with the time it was accepted. Pure: no I/O, so the same
 // code plans a delivery, commits it and replays it from the journal.
+//
+// Late-label corrections (summaries of kind 'correction': labels of a window
+// the device delivered earlier, no predictions) merge into the series like
+// any summary. Each is valid on its own, so what stops a hostile device from
+// pushing labels past predictions is a tally per device and series of the
+// predictions and labels it delivered: a correction that would take the
+// device's labels past its own predictions is refused (CORRECTION_EXCEEDS_COUNT),
+// whatever other devices contributed to the series.
 import { InputError } from '../errors.js';
 import { mergeSummaries, parseSummary, relativeErrorAtScale, summaryToJSON } from '../summary/index.js';
 import type { ExpHistogram, Summary } from '../summary/index.js';
@@ -38,9 +46,17 @@ export interface Plan {
   rows: { key: string; rows: unknown[] }[];
 }
 
+/** Predictions and labels one device delivered to one series. */
+interface Tally {
+  count: number;
+  labeled: number;
+}
+
 interface DeviceState {
   /** Namespaced key ('s|' summary, 'r|' rows) -> acceptance time, oldest first. */
   keys: Map<string, number>;
+  /** seriesKey -> what this device delivered to it (bounded by maxSeriesPerDevice series it created, plus series it joined). */
+  tallies: Map<string, Tally>;
   /** Series this device created. */
   created: number;
   lastSeen: number;
@@ -62,7 +78,8 @@ export interface Snapshot {
   version: 1;
   seq: number;
   series: { creator: string; summary: unknown }[];
-  devices: { id: string; created: number; lastSeen: number; keys: [string, number][] }[];
+  /** `tallies` ([seriesKey, count, labeled]) is absent in snapshots of earlier versions: they restore with none. */
+  devices: { id: string; created: number; lastSeen: number; keys: [string, number][]; tallies?: [string, number, number][] }[];
 }
 
 export class FleetState {
@@ -90,6 +107,7 @@ export class FleetState {
     if (dev) this.expire(dev, now);
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
     const merged = new Map<string, Summary>();
+    const tallies = new Map<string, Tally>();
     const seen = new Set<string>();
     const summaries: Delivery['summaries'] = [];
     let created = 0;
@@ -110,6 +128,11 @@ export class FleetState {
       const coarse = this.coarse(s, `batch.entries[${index}].summary`);
       if (coarse) return reject(index, coarse);
       const k = seriesKey(s);
+      const had = tallies.get(k) ?? dev?.tallies.get(k) ?? { count: 0, labeled: 0 };
+      const tally = { count: had.count + s.count, labeled: had.labeled + s.labeled };
+      if (tally.labeled > tally.count) {
+        return reject(index, new InputError('CORRECTION_EXCEEDS_COUNT', `batch.entries[${index}].summary.labeled`, `would bring the labels device ${JSON.stringify(batch.device)} delivered for this series to ${tally.labeled}, more than the ${tally.count} predictions it delivered; a correction carries labels of predictions already delivered (send the window's summary first).`));
+      }
       const prev = merged.get(k) ?? this.series.get(k)?.summary;
       if (!prev) {
         if (this.series.size + created >= o.maxSeries) throw new LimitError('series', `the fleet holds ${o.maxSeries} series (options.maxSeries); a new (task, model, version, segment) waits.`, 3600);
@@ -129,6 +152,7 @@ export class FleetState {
         return reject(index, error);
       }
       merged.set(k, next);
+      tallies.set(k, tally);
       seen.add(ns);
       summaries.push({ key: e.key, summary: s });
       result.accepted++;
@@ -152,7 +176,7 @@ export class FleetState {
   /** Makes a planned delivery part of the state (after it is durable). */
   commit(d: Delivery, merged: Map<string, Summary>): void {
     let dev = this.devices.get(d.device);
-    if (!dev) this.devices.set(d.device, (dev = { keys: new Map(), created: 0, lastSeen: d.t }));
+    if (!dev) this.devices.set(d.device, (dev = { keys: new Map(), tallies: new Map(), created: 0, lastSeen: d.t }));
     dev.lastSeen = Math.max(dev.lastSeen, d.t);
     for (const [k, s] of merged) {
       const prev = this.series.get(k);
@@ -166,7 +190,12 @@ export class FleetState {
       if (!dev.keys.has(ns)) this.totalKeys++;
       dev.keys.set(ns, d.t);
     };
-    for (const s of d.summaries) add(SUMMARY_NS + s.key);
+    for (const s of d.summaries) {
+      add(SUMMARY_NS + s.key);
+      const k = seriesKey(s.summary);
+      const t = dev.tallies.get(k) ?? { count: 0, labeled: 0 };
+      dev.tallies.set(k, { count: t.count + s.summary.count, labeled: t.labeled + s.summary.labeled });
+    }
     for (const r of d.rows) add(ROWS_NS + r);
     // The oldest keys of this device go first (Map order is acceptance order).
     for (const ns of dev.keys.keys()) {
@@ -227,7 +256,7 @@ export class FleetState {
       version: 1,
       seq: this.seq,
       series: [...this.series.values()].map((x) => ({ creator: x.creator, summary: summaryToJSON(x.summary) })),
-      devices: [...this.devices].map(([id, d]) => ({ id, created: d.created, lastSeen: d.lastSeen, keys: [...d.keys] })),
+      devices: [...this.devices].map(([id, d]) => ({ id, created: d.created, lastSeen: d.lastSeen, keys: [...d.keys], tallies: [...d.tallies].map(([k, t]): [string, number, number] => [k, t.count, t.labeled]) })),
     };
   }
 
@@ -239,7 +268,8 @@ export class FleetState {
       this.series.set(seriesKey(summary), { summary, creator: x.creator });
     }
     for (const d of snap.devices) {
-      this.devices.set(d.id, { keys: new Map(d.keys), created: d.created, lastSeen: d.lastSeen });
+      const tallies = new Map((d.tallies ?? []).map(([k, count, labeled]): [string, Tally] => [k, { count, labeled }]));
+      this.devices.set(d.id, { keys: new Map(d.keys), tallies, created: d.created, lastSeen: d.lastSeen });
       this.totalKeys += d.keys.length;
     }
   }

@@ -17,6 +17,7 @@ export type {
   OutboxCommit,
   OrphanChunk,
 } from './schema.js';
+export type { RowsById } from './lookup.js';
 export type {
   PredictionBatch,
   LabelBatch,

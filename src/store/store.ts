@@ -23,6 +23,8 @@ import { Connection } from './connection.js';
 import { StoreError, isQuotaError } from './errors.js';
 import { resolve } from './options.js';
 import type { Resolved } from './options.js';
+import { rowsById } from './lookup.js';
+import type { RowsById } from './lookup.js';
 import { coverage, readChunks, readLabeled } from './read.js';
 import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
 import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
@@ -314,6 +316,11 @@ export class Store {
   /** Labeled predictions of one model in [from, to) as typed columns, with coverage counts. */
   async readLabeled(q: LabeledQuery): Promise<LabeledColumns> {
     return readLabeled(this.c, q);
+  }
+
+  /** The prediction chunks of `model` holding any of `ids`, and every stored label of those ids (see lookup.ts). */
+  async rowsById(model: string, ids: Float64Array): Promise<RowsById> {
+    return rowsById(this.c, model, ids);
   }
 
   /** Coverage (labeled / predictions) per window of `windowMs` from `from`. */

@@ -252,6 +252,31 @@ export function emptySummary(key: Pick<Summary, 'task' | 'model' | 'modelVersion
   return one(input, p, key.segment, []);
 }
 
+/**
+ * The correction that carries the label side of `s`: summarize the rows whose
+ * first label arrived after their window was delivered, with those labels,
+ * and pass the result here. Same series and window, count 0, the prediction
+ * side (predicted counts, latency, confidence and their buckets) empty, the
+ * label side (labeled, confusion, scores, regression and ranking sums, label
+ * delays) kept. mergeSummaries(window at close, correctionOf(late rows)) is
+ * the summary of the window with all its labels.
+ */
+export function correctionOf(s: Summary): Summary {
+  if (s.labeled === 0) throw new InputError('EMPTY_INPUT', 'summary.labeled', 'is 0; a correction needs at least one labeled row.');
+  const empty = emptySummary(s, s.ranking?.ks);
+  const out: Summary = {
+    ...s,
+    kind: 'correction',
+    count: 0,
+    latency: empty.latency,
+    confidence: empty.confidence,
+    latencyBuckets: empty.latencyBuckets,
+    confidenceBuckets: empty.confidenceBuckets,
+  };
+  if (s.predicted) out.predicted = { classes: [], counts: [] };
+  return out;
+}
+
 /** Per-k sums of the [core] ranking metrics over judged queries (mean x count). */
 function rankingSums(queries: RankingQuery[], ks: number[]): RankingSums {
   const q = queries.length;

@@ -221,6 +221,7 @@ export function summaryToJSON(s: Summary): Record<string, unknown> {
   const out: Record<string, unknown> = {
     format: FORMAT,
     version: SUMMARY_VERSION,
+    ...(s.kind !== undefined ? { kind: s.kind } : {}),
     task: s.task,
     model: s.model,
     modelVersion: s.modelVersion,
@@ -284,7 +285,9 @@ export function parseSummaryWithin(input: unknown, budget: DecodeBudget | undefi
   }
   if (typeof o['task'] !== 'string' || !TASKS.includes(o['task'])) invalid('summary.task', `is ${describe(o['task'])}; expected one of ${TASKS.join(', ')}`);
   const w = obj(o['window'], 'summary.window');
+  if (o['kind'] !== undefined && o['kind'] !== 'correction') invalid('summary.kind', `is ${describe(o['kind'])}; expected 'correction' or no kind`);
   const s: Summary = {
+    ...(o['kind'] === 'correction' ? { kind: 'correction' as const } : {}),
     task: o['task'] as Summary['task'],
     model: str(o['model'], 'summary.model'),
     modelVersion: str(o['modelVersion'], 'summary.modelVersion'),

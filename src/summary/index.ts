@@ -12,7 +12,7 @@
 // relative error; AUC comes from per-label score histograms with a stated
 // absolute bound. Works the same in browsers and Node.
 export { ExpHistogram, relativeErrorAtScale, DEFAULT_MAX_SIZE, MIN_SCALE, MAX_SCALE } from './sketch.js';
-export { summarize, emptySummary, scoreBin, SCORE_BINS, DEFAULT_KS, SUMMARY_SKETCH, DELAY_SKETCH } from './build.js';
+export { summarize, emptySummary, correctionOf, scoreBin, SCORE_BINS, DEFAULT_KS, SUMMARY_SKETCH, DELAY_SKETCH } from './build.js';
 export { mergeSummaries, mergeAll } from './merge.js';
 export { summaryMetrics, histogramScoreMetrics } from './metrics.js';
 export type { SummaryMetricsOptions } from './metrics.js';

@@ -69,6 +69,9 @@ function mergeRanking(a: RankingSums, b: RankingSums): RankingSums {
  * describe the same task, model, model version and segment (else
  * INCOMPATIBLE_SUMMARY); windows may differ and the result spans both. Each
  * input is validated first, so a corrupt summary is rejected, never merged.
+ * Two corrections merge into one correction; a correction merged into a
+ * summary gives a summary, checked like any other (its labels must fit the
+ * predictions: else INVALID_SUMMARY naming 'merged').
  */
 export function mergeSummaries(a: Summary, b: Summary): Summary {
   checkSummary(a, 'a');
@@ -77,6 +80,7 @@ export function mergeSummaries(a: Summary, b: Summary): Summary {
     if (a[k] !== b[k]) incompatible(`b.${k}`, `is ${JSON.stringify(b[k])} but a.${k} is ${JSON.stringify(a[k])}; only summaries of the same task, model, version and segment merge`);
   }
   const out: Summary = {
+    ...(a.kind === 'correction' && b.kind === 'correction' ? { kind: 'correction' as const } : {}),
     task: a.task,
     model: a.model,
     modelVersion: a.modelVersion,
@@ -105,6 +109,9 @@ export function mergeSummaries(a: Summary, b: Summary): Summary {
   if (a.ranking && b.ranking) out.ranking = mergeRanking(a.ranking, b.ranking);
   // Every other count is bounded by count, so this one check keeps them all below 2^53.
   if (out.count > Number.MAX_SAFE_INTEGER) incompatible('b.count', `would push the merged count past 2^53 - 1 (${a.count} + ${b.count})`);
+  // Only a correction can make labeled outgrow count (or the label-side sums
+  // outgrow the rows): the merged summary must be one that rows can have.
+  if ((a.kind === 'correction') !== (b.kind === 'correction')) checkSummary(out, 'merged');
   return out;
 }
 

@@ -83,6 +83,14 @@ export interface Window {
  * summaryMetrics(), move with serializeSummary()/parseSummary().
  */
 export interface Summary {
+  /**
+   * 'correction': late labels of a window already delivered (correctionOf).
+   * It carries the label side only (count 0, no predictions, latencies or
+   * scores; labeled > 0) and merges into the window's summary (or any
+   * aggregate holding it) to give exactly the summary built with those
+   * labels. Absent on a window's summary.
+   */
+  kind?: 'correction';
   task: Task;
   model: string;
   modelVersion: string;

@@ -147,10 +147,20 @@ function checkMoments(n: number, sum: number, sumSq: number, min: number, max: n
 
 /**
  * The one place that says how labeled relates to count: a window's labels
- * cannot outnumber its predictions. Late-label correction summaries (labels
- * for a window already sent) would relax this rule here, and only here.
+ * cannot outnumber its predictions. A correction (late labels of a window
+ * already delivered) has no predictions of its own: count 0 (which, through
+ * the checks below, leaves its predicted counts, latencies, scores and their
+ * buckets empty) and at least one label. Whether its labels fit the
+ * predictions they correct is a question for whoever merges it with them
+ * (mergeSummaries checks the result; a receiver keeps per-device totals).
  */
-export function checkLabeledWithinCount(labeled: number, count: number, path: string): void {
+export function checkLabeledWithinCount(labeled: number, count: number, path: string, kind?: unknown): void {
+  if (kind === 'correction') {
+    if (count !== 0) invalid(`${path}.count`, `is ${count}; a correction carries late labels only (count 0)`);
+    if (labeled === 0) invalid(`${path}.labeled`, 'is 0; a correction carries at least one late label');
+    return;
+  }
+  if (kind !== undefined) invalid(`${path}.kind`, `is ${describe(kind)}; expected 'correction' or no kind`);
   if (labeled > count) invalid(`${path}.labeled`, `is ${labeled}, more than the ${count} predictions`);
 }
 
@@ -199,7 +209,7 @@ export function checkSummary(s: Summary, path = 'summary'): void {
   if (s.window.start > s.window.end) invalid(`${path}.window`, `starts (${s.window.start}) after it ends (${s.window.end})`);
   const n = count(s.count, `${path}.count`);
   const labeled = count(s.labeled, `${path}.labeled`);
-  checkLabeledWithinCount(labeled, n, path);
+  checkLabeledWithinCount(labeled, n, path, s.kind);
   const latency = checkSketch(s.latency, `${path}.latency`);
   const confidence = checkSketch(s.confidence, `${path}.confidence`);
   const delay = checkSketch(s.feedbackDelay, `${path}.feedbackDelay`);

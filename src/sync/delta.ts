@@ -91,7 +91,9 @@ export class DeltaMode implements DeliveryMode {
     for (const e of oldest) {
       if (e.payload.kind !== 'summary') continue;
       const s = parseSummary(e.payload.text);
-      const k = seriesKey(s);
+      // Corrections merge with corrections only: merged into a window's
+      // summary they would move under that window's new key as well.
+      const k = `${seriesKey(s)}|${s.kind ?? ''}`;
       const g = groups.get(k);
       if (g) {
         g.entries.push(e);
@@ -99,7 +101,12 @@ export class DeltaMode implements DeliveryMode {
       } else groups.set(k, { entries: [e], summary: s });
     }
     const merged = [...groups.values()].filter((g) => g.entries.length > 1);
-    const payloads = merged.map((g): EntryPayload => ({ kind: 'summary', key: idempotencyKey(this.o.deviceId, g.summary), text: serializeSummary(g.summary) }));
+    const payloads = merged.map((g): EntryPayload => ({
+      kind: 'summary',
+      // A merged correction: the first one's id and how many it holds, which no other merge repeats.
+      key: idempotencyKey(this.o.deviceId, g.summary, g.summary.kind === 'correction' ? `${g.entries[0]!.payload.key}+${g.entries.length}` : undefined),
+      text: serializeSummary(g.summary),
+    }));
     await this.outbox.replace(merged.flatMap((g) => g.entries), payloads);
     const over = this.outbox.entries.length - maxEntries;
     if (over > 0) {

@@ -179,11 +179,19 @@ export class SyncEngine {
    * the outbox. `options.meta` values (e.g. the caller's cursor past these
    * windows) are written in the same transaction as the summaries, so a crash
    * leaves either both or neither: a restart never queues a window again.
+   * Corrections (kind 'correction') need `options.correction`, an id this
+   * device never uses again (see idempotencyKey), and at most one per series
+   * and window in one call (merge them first).
    */
-  add(summaries: Summary | readonly Summary[], options: { meta?: Readonly<Record<string, unknown>> } = {}): Promise<void> {
+  add(summaries: Summary | readonly Summary[], options: { meta?: Readonly<Record<string, unknown>>; correction?: string } = {}): Promise<void> {
     const list = Array.isArray(summaries) ? (summaries as readonly Summary[]) : [summaries as Summary];
     // Serialize (and so validate) before touching the outbox: a bad summary is rejected, never queued.
-    const payloads: EntryPayload[] = list.map((s) => ({ kind: 'summary', key: idempotencyKey(this.o.deviceId, s), text: serializeSummary(s) }));
+    const payloads: EntryPayload[] = list.map((s) => ({ kind: 'summary', key: idempotencyKey(this.o.deviceId, s, options.correction), text: serializeSummary(s) }));
+    const keys = new Set(payloads.map((p) => p.key));
+    if (keys.size < payloads.length) {
+      // Two entries under one key: the receiver would count only the first.
+      return Promise.reject(new InputError('INVALID_OPTION', 'summaries', 'hold two summaries of one series and window (or two corrections of one); merge them first.'));
+    }
     return this.serial(async () => {
       await this.outbox.load();
       await this.outbox.add(payloads, options.meta);

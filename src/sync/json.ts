@@ -40,6 +40,26 @@ function bad(path: string, message: string): never {
   throw new InputError('INVALID_SUMMARY', path, message);
 }
 
+/** Longest correction id in a key (ids are sequence numbers; this bounds what a key may carry). */
+const MAX_CORRECTION_ID = 256;
+
+/**
+ * The key a summary must arrive under: its window's key, or for a correction
+ * that key plus 'correction' and the id the device gave it (any non-empty id
+ * of at most MAX_CORRECTION_ID characters; it only has to be new).
+ */
+function expectedKey(device: string, summary: Summary, key: string): string {
+  if (summary.kind !== 'correction') return idempotencyKey(device, summary);
+  const prefix = `${idempotencyKey(device, { ...summary, kind: undefined })}|correction|`;
+  let id = '';
+  try {
+    id = key.startsWith(prefix) ? decodeURIComponent(key.slice(prefix.length)) : '';
+  } catch {
+    // Not percent-encoded: no id.
+  }
+  return idempotencyKey(device, summary, id.length > 0 && id.length <= MAX_CORRECTION_ID ? id : '<id>');
+}
+
 /**
  * Reads a batch. A malformed envelope throws InputError; a bad summary inside
  * a good envelope is reported on its entry, so one bad summary does not cost
@@ -73,7 +93,7 @@ export function parseBatch(input: unknown, maxEntries = 10_000, budget?: DecodeB
       // nesting before parsing it, not strings within it).
       if (typeof r['summary'] === 'string') bad(`${path}.summary`, 'is a string; a batch holds summaries as JSON objects.');
       const summary = parseSummaryWithin(r['summary'], budget);
-      const expected = idempotencyKey(device, summary);
+      const expected = expectedKey(device, summary, key);
       if (key !== expected) bad(`${path}.key`, `is ${JSON.stringify(key)} but the summary's key is ${JSON.stringify(expected)}.`);
       return { key, summary };
     } catch (error) {

@@ -89,6 +89,32 @@ export function applyFloor(summaries: readonly Summary[], held: Readonly<Held>, 
   return { send, held: next };
 }
 
+/**
+ * The floor for late-label corrections (count 0, so rows are labels here): a
+ * series' corrections are merged and held until they carry minRows labels,
+ * or maxHoldMs passed since the first; and while the series has a window
+ * held (`windows`), its corrections wait for it, so they never reach a
+ * receiver before the predictions they label. Returns what leaves and what
+ * stays held.
+ */
+export function applyCorrectionFloor(corrections: readonly Summary[], held: Readonly<Held>, windows: Readonly<Held>, upTo: number, o: FloorSettings): { send: Summary[]; held: Held } {
+  const next: Held = { ...held };
+  for (const c of [...corrections].sort((a, b) => a.window.start - b.window.start)) {
+    const key = seriesKey(c);
+    const h = next[key];
+    const merged = h ? mergeSummaries(parseSummary(h.text), c) : c;
+    next[key] = { text: serializeSummary(merged), since: h ? h.since : c.window.start, count: merged.labeled };
+  }
+  const send: Summary[] = [];
+  for (const [key, h] of Object.entries(next)) {
+    if (windows[key] === undefined && (h.count >= o.minRows || upTo - h.since >= o.maxHoldMs)) {
+      send.push(parseSummary(h.text));
+      delete next[key];
+    }
+  }
+  return { send, held: next };
+}
+
 /** Predictions held now (for status and tests). */
 export function heldRows(held: Readonly<Held>): number {
   let n = 0;

@@ -185,6 +185,16 @@ export function createEngine(): EngineApi {
   // Writes still being issued (ranking labels first reserve ids) must land
   // before a read, so a report sees everything sent before it was asked for.
   const inflight = new Set<Promise<unknown>>();
+  // Writes waiting for the sync close lock (labels, backfilled rows: see
+  // sync.ts). Reads and flush() wait for them too; a window close does not
+  // (it holds the lock they wait for, and its settle() would never end).
+  const queued = new Set<Promise<unknown>>();
+  function waited<T>(p: Promise<T>): Promise<T> {
+    queued.add(p);
+    const drop = () => queued.delete(p);
+    p.then(drop, drop);
+    return p;
+  }
   function tracked<T>(p: Promise<T>): Promise<T> {
     inflight.add(p);
     const drop = () => inflight.delete(p);
@@ -236,6 +246,7 @@ export function createEngine(): EngineApi {
   }
 
   async function read(q: ReportQuery): Promise<Rows> {
+    await Promise.allSettled([...queued]);
     await Promise.allSettled([...inflight]);
     await recover();
     const { c, s } = need();
@@ -530,7 +541,14 @@ export function createEngine(): EngineApi {
         score: b.score, latencyMs: b.latencyMs, segment: b.segment, segments: b.segments,
       };
       if (b.classScores || b.ranked) batch.extras = { ...(b.classScores ? { classScores: b.classScores } : {}), ...(b.ranked ? { ranked: b.ranked } : {}) };
-      const write = keep({ kind: 'predictions', batch: b }, () => need().s.putPredictions(batch));
+      const job: WriteJob = { kind: 'predictions', batch: b };
+      // With sync, a batch holding backfills records their ids first (sync.ts rows()).
+      const write = sync
+        ? waited(sync.rows(batch, (intent) => keep(job, async () => {
+          await intent();
+          await need().s.putPredictions(batch);
+        })))
+        : keep(job, () => need().s.putPredictions(batch));
       // Live view: the batch's summaries merged into the all-time live ones.
       let bySeg = live.get(b.version);
       if (!bySeg) live.set(b.version, (bySeg = new Map()));
@@ -551,11 +569,19 @@ export function createEngine(): EngineApi {
 
     async ingestLabels(b: LabelIngest) {
       need();
-      await keep({ kind: 'labels', batch: b }, labelWriter(b));
+      const job: WriteJob = { kind: 'labels', batch: b };
+      const write = labelWriter(b);
+      // With sync, the batch is recorded for late-label corrections first, under the close lock (sync.ts labels()).
+      if (!sync) return keep(job, write);
+      await waited(sync.labels(b, (intent) => keep(job, async () => {
+        await intent();
+        await write();
+      })));
     },
 
     async flush() {
       need();
+      await Promise.allSettled([...queued]);
       await settle();
       const failed = handedBack;
       handedBack = [];
@@ -697,6 +723,7 @@ export function createEngine(): EngineApi {
     async close() {
       // Batches waiting for a retry are handed back now, not dropped.
       writes.stop();
+      await Promise.allSettled([...queued]);
       await Promise.allSettled([...inflight]);
       await reopening?.catch(() => undefined);
       const s = store;

@@ -159,6 +159,13 @@ export interface SyncStatus {
   delivered: number;
   /** Predictions held back by the privacy floor (sync.minRowsPerWindow) until their series' next windows. */
   held?: number;
+  /**
+   * Labels that arrived after their window was sent, since sync first ran on
+   * this database: sent as corrections; replacing a label the fleet already
+   * counted (kept locally, not sent); of predictions never sent (backfills,
+   * or windows sent under an earlier device id; not sent).
+   */
+  lateLabels?: { corrected: number; superseded: number; notSent: number };
   lastError?: string;
   deviceId?: string;
 }

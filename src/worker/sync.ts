@@ -10,14 +10,22 @@
 // reload resumes from it, and the close runs under a Web Lock so two tabs on
 // one database do not both close it.
 //
-// Late labels: a label that arrives after its prediction's window closed is
-// NOT sent. It stays in the store and counts in local reports (which are exact,
-// from raw rows), but the delivered summary of that window keeps the labels it
-// had at close. A correction summary cannot carry labels alone (a valid summary
-// has labeled <= count), and re-sending the window would be dropped by the
-// receiver as a duplicate of its idempotency key. Set graceMs to cover the
-// app's usual feedback delay; rows logged with a timestamp older than the
-// cursor (backfills) are likewise stored but not sent.
+// Late labels (late.ts): a label that arrives after its prediction's window
+// closed travels as a correction, a summary of kind 'correction' carrying the
+// label side only, under its own idempotency key (window key + 'correction' +
+// a sequence number committed with it). Label batches are recorded as intents
+// (store meta) before they are written, both under the close lock; the next
+// close resolves them against the store and queues the corrections in the
+// same transaction as its windows, the cursor and the cleared intents. A
+// label that replaces one the fleet already counted is not sent (a summary
+// can only add); it is counted (status().lateLabels.superseded). The privacy
+// floor applies to corrections too (applyCorrectionFloor). graceMs still
+// matters: labels within it ride in the window's own summary, cheaper than a
+// correction. Rows logged with a timestamp older than the cursor (backfills)
+// are stored but not sent, and neither are their labels (the backfilled ids
+// are recorded before the rows are written). After a device id rotation,
+// late labels of windows sent under the old id are not sent either (the new
+// id has no predictions to correct, and sending would link the two).
 //
 // Crash safety: a window's summaries and the cursor past it are written in
 // one IndexedDB transaction (SyncEngine.add with meta, Store.commitOutbox). A
@@ -43,15 +51,29 @@
 import type { Store } from '../store/index.js';
 import { SyncEngine } from '../sync/index.js';
 import type { SyncEvent, SyncHeaders, SyncRequest } from '../sync/index.js';
-import { applyAllowList, applyFloor, heldRows } from '../sync/privacy.js';
+import { applyAllowList, applyCorrectionFloor, applyFloor, heldRows } from '../sync/privacy.js';
 import type { Held } from '../sync/privacy.js';
 import type { Summary } from '../summary/index.js';
+import { appendIntents, asBackfills, asIntents, resolveLate } from './late.js';
+import type { LateStats } from './late.js';
 import type { EngineConfig, SyncConfig, SyncNowResult, SyncStatus } from './protocol.js';
 
 /** Store meta key of the cursor (end of the last closed window) of a model. */
 const cursorMeta = (model: string): string => JSON.stringify(['syncCursor', model]);
 /** Store meta key of the series held by the privacy floor of a model. */
 const heldMeta = (model: string): string => JSON.stringify(['syncHeld', model]);
+/**
+ * Store meta keys of late labels (late.ts): one record of intents per label
+ * batch (so a batch writes only its own ids, whatever is pending) and the
+ * range of batch numbers not yet resolved; backfilled ids, counts, held
+ * corrections, correction sequence.
+ */
+const lateMeta = (model: string, n: number): string => JSON.stringify(['syncLate', model, n]);
+const lateRangeMeta = (model: string): string => JSON.stringify(['syncLateRange', model]);
+const backfillMeta = (model: string): string => JSON.stringify(['syncBackfill', model]);
+const lateStatsMeta = (model: string): string => JSON.stringify(['syncLateStats', model]);
+const heldCorrectionsMeta = (model: string): string => JSON.stringify(['syncHeldCorrections', model]);
+const correctionSeqMeta = (model: string): string => JSON.stringify(['syncCorrectionSeq', model]);
 /** Store meta key of the device id and epoch a model's outbox uses (set by rotation). */
 const deviceMeta = (model: string): string => JSON.stringify(['syncDevice', model]);
 /** Store meta key of the device id (one per database). */
@@ -78,6 +100,18 @@ export interface SyncBridge {
   syncNow(at: number): Promise<SyncNowResult>;
   /** The requests a pagehide flush would send now ([] unless this tab delivers and is online). */
   beacon(): SyncRequest[];
+  /**
+   * Runs a label batch's write under the close lock: `run` gets `intent`,
+   * which records the batch for late-label corrections, to call (inside its
+   * attempt, before writing) so no window closes between the two.
+   */
+  labels(b: { id: Float64Array; label: Float64Array; labeledAt: Float64Array }, run: (intent: () => Promise<void>) => Promise<void>): Promise<void>;
+  /**
+   * Runs a prediction batch's write; if it holds rows older than the cursor
+   * (backfills, never sent), under the close lock with `intent` recording
+   * their ids first, so their late labels are not sent either.
+   */
+  rows(b: { id: Float64Array; timestamp: Float64Array }, run: (intent: () => Promise<void>) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -119,7 +153,7 @@ async function deviceId(store: Store, c: Pick<EngineConfig, 'dbName'>, given: st
  * Starts sync for an open engine: resolves the device id, creates and starts
  * the SyncEngine on the store's outbox and schedules window closes.
  */
-export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'>, sc: SyncConfig, summaries: WindowSummaries, headers?: SyncHeaders): Promise<SyncBridge> {
+export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | 'model'> & Partial<Pick<EngineConfig, 'task' | 'retentionMs'>>, sc: SyncConfig, summaries: WindowSummaries, headers?: SyncHeaders): Promise<SyncBridge> {
   let device = await deviceId(store, c, sc.deviceId);
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   const g = globalThis as unknown as Partial<EventTarget>;
@@ -239,6 +273,73 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
   }
   let held = heldRows(await readHeld());
 
+  const rangeKey = lateRangeMeta(c.model);
+  /** Batch numbers [first, next) of the label batches recorded and not resolved yet. */
+  const readRange = async (): Promise<{ first: number; next: number }> => {
+    const v = (await store.getMeta(rangeKey)) as { first?: unknown; next?: unknown } | undefined;
+    return typeof v?.first === 'number' && typeof v.next === 'number' ? { first: v.first, next: v.next } : { first: 0, next: 0 };
+  };
+  const backfillKey = backfillMeta(c.model);
+  const statsKey = lateStatsMeta(c.model);
+  const heldCorrKey = heldCorrectionsMeta(c.model);
+  const seqKey = correctionSeqMeta(c.model);
+  const readStats = async (): Promise<LateStats> => ({ corrected: 0, superseded: 0, notSent: 0, ...((await store.getMeta(statsKey)) as Partial<LateStats> | undefined) });
+  let lateStats = await readStats();
+  /** The cursor as this tab last saw it (another tab may have moved it since: only a hint). */
+  let cursorSeen = (await readCursor()) ?? Infinity;
+
+  /**
+   * Late labels at a close: the corrections of the recorded intents, through
+   * the privacy floor, and the meta values that commit with them.
+   */
+  async function lateCorrections(to: number, windowsHeld: Held): Promise<{ send: Summary[]; meta: Record<string, unknown>; seq: number; stats: LateStats } | undefined> {
+    const range = await readRange();
+    const heldBefore = (await store.getMeta(heldCorrKey)) as Held | undefined;
+    if (range.first === range.next && !heldBefore) return undefined;
+    const keys = Array.from({ length: range.next - range.first }, (_, i) => lateMeta(c.model, range.first + i));
+    // A number whose record is missing was taken by a batch whose write never happened: nothing to do.
+    const records = (await Promise.all(keys.map((k) => store.getMeta(k)))).map(asIntents).filter((x) => x !== undefined);
+    const intents = records.length === 0 ? undefined : records.reduce((a, b) => ({ id: [...a.id, ...b.id], label: [...a.label, ...b.label], labeledAt: [...a.labeledAt, ...b.labeledAt], cursor: [...a.cursor, ...b.cursor] }));
+    const backfills = asBackfills(await store.getMeta(backfillKey));
+    const since = ((await store.getMeta(ownKey)) as { since?: unknown } | undefined)?.since;
+    // Read, not this tab's copy: another tab's closes count too.
+    const stats = await readStats();
+    let corrections: Summary[] = [];
+    if (intents) {
+      const ids = Float64Array.from(new Set(intents.id));
+      const rows = await store.rowsById(c.model, ids);
+      if (typeof since === 'number') {
+        // Windows sent under an earlier device id: their rows count as never sent by this one.
+        for (const ch of rows.chunks) for (let i = 0; i < ch.id.length; i++) if (ch.timestamp[i]! < since) backfills.id.push(ch.id[i]!);
+      }
+      const r = resolveLate(c.task ?? 'binary', intents, rows, W, new Set(backfills.id));
+      corrections = applyAllowList(r.corrections, allow);
+      stats.corrected += r.stats.corrected;
+      stats.superseded += r.stats.superseded;
+      stats.notSent += r.stats.notSent;
+    }
+    const f = applyCorrectionFloor(corrections, heldBefore ?? {}, windowsHeld, to, floor);
+    const seq = (((await store.getMeta(seqKey)) as number | undefined) ?? 0) + 1;
+    // Backfilled ids are kept as long as their rows may be (retention).
+    const horizon = Date.now() - (c.retentionMs ?? 30 * 86_400_000);
+    const kept = asBackfills(await store.getMeta(backfillKey));
+    const keep = kept.timestamp.map((t) => t >= horizon);
+    const pruned = { id: kept.id.filter((_, i) => keep[i]), timestamp: kept.timestamp.filter((_, i) => keep[i]) };
+    return {
+      send: f.send,
+      seq,
+      stats,
+      meta: {
+        ...Object.fromEntries(keys.map((k) => [k, undefined])),
+        [rangeKey]: { first: range.next, next: range.next },
+        [heldCorrKey]: Object.keys(f.held).length > 0 ? f.held : undefined,
+        [statsKey]: stats,
+        [seqKey]: seq,
+        [backfillKey]: pruned.id.length > 0 ? pruned : undefined,
+      },
+    };
+  }
+
   /** Rotates the device id when due (or adopts one another model's sync rotated), between deliveries only. */
   async function rotate(): Promise<void> {
     const every = sc.rotateDeviceIdMs;
@@ -257,10 +358,12 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
         await store.setMeta(DEVICE_SINCE_META, now);
         return undefined;
       }
-      if (id !== device) return typeof id === 'string' ? { id, epoch: e, meta: { [ownKey]: { id, epoch: e } } } : undefined;
+      if (id !== device) return typeof id === 'string' ? { id, epoch: e, meta: { [ownKey]: { id, epoch: e, since: (await readCursor()) ?? 0 } } } : undefined;
       if (now - since < every) return undefined;
       const fresh = randomId();
-      return { id: fresh, epoch: e + 1, meta: { [DEVICE_META]: fresh, [DEVICE_SINCE_META]: now, [DEVICE_EPOCH_META]: e + 1, [ownKey]: { id: fresh, epoch: e + 1 } } };
+      // since: the cursor at rotation; late labels of earlier windows stay local (see the top of this file).
+      const from = (await readCursor()) ?? 0;
+      return { id: fresh, epoch: e + 1, meta: { [DEVICE_META]: fresh, [DEVICE_SINCE_META]: now, [DEVICE_EPOCH_META]: e + 1, [ownKey]: { id: fresh, epoch: e + 1, since: from } } };
     });
     if (!next) return;
     // The old engine stops before its records go: its last state was delivered (its outbox is empty).
@@ -283,14 +386,26 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     return exclusive(async () => {
       await rotate();
       const cursor = await readCursor();
-      if (cursor === undefined || !(upTo > cursor)) return 0;
-      const list = applyAllowList(await summaries(cursor, upTo, W), allow);
+      if (cursor === undefined) return 0;
+      cursorSeen = cursor;
+      const advance = upTo > cursor;
+      const to = advance ? upTo : cursor;
+      const list = advance ? applyAllowList(await summaries(cursor, upTo, W), allow) : [];
       const before = await readHeld();
-      const { send, held: after } = floor.minRows > 1 || Object.keys(before).length > 0 ? applyFloor(list, before, upTo, floor) : { send: list, held: before };
-      // What leaves, what stays held and the cursor past both commit together (see the top of this file).
-      await engine.add(send, { meta: { [cursorKey]: upTo, [heldKey]: Object.keys(after).length > 0 ? after : undefined } });
+      const { send, held: after } = advance && (floor.minRows > 1 || Object.keys(before).length > 0) ? applyFloor(list, before, upTo, floor) : { send: list, held: before };
+      const late = await lateCorrections(to, after);
+      if (!advance && !late) return 0;
+      // What leaves (windows, then corrections: a receiver counts a window's
+      // predictions before the labels that correct it), what stays held, the
+      // cleared intents and the cursor past all of it commit together (see the top of this file).
+      await engine.add([...send, ...(late?.send ?? [])], {
+        meta: { [cursorKey]: to, [heldKey]: Object.keys(after).length > 0 ? after : undefined, ...late?.meta },
+        ...(late ? { correction: String(late.seq) } : {}),
+      });
       held = heldRows(after);
-      return send.length;
+      if (late) lateStats = late.stats;
+      cursorSeen = to;
+      return send.length + (late?.send.length ?? 0);
     });
   }
 
@@ -323,7 +438,7 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
       const outbox = engine.pending;
       const error = closeError ?? (outbox > 0 ? lastError : undefined);
       const state = !online() ? 'offline' : error !== undefined ? 'error' : outbox > 0 ? 'syncing' : 'online';
-      return { state, outbox, delivered, held, deviceId: device, ...(error !== undefined ? { lastError: error } : {}) };
+      return { state, outbox, delivered, held, deviceId: device, lateLabels: { ...lateStats }, ...(error !== undefined ? { lastError: error } : {}) };
     },
     setOnline(value: boolean): void {
       if (value === appOnline) return;
@@ -342,6 +457,47 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     },
     beacon(): SyncRequest[] {
       return engine.isLeader && online() ? engine.beaconRequests() : [];
+    },
+    labels(b, run) {
+      // Ranking judgments are not corrected (late.ts); without a task (tests of the bridge alone), neither.
+      if (c.task === undefined || c.task === 'ranking') return run(() => Promise.resolve());
+      return exclusive(() =>
+        run(async () => {
+          const cursor = await readCursor();
+          if (cursor === undefined) return;
+          // The record first, then the range that counts it: a crash between
+          // leaves a record no range covers, overwritten by the next batch.
+          const range = await readRange();
+          await store.setMeta(lateMeta(c.model, range.next), appendIntents(undefined, b, cursor));
+          await store.setMeta(rangeKey, { first: range.first, next: range.next + 1 });
+        }),
+      );
+    },
+    rows(b, run) {
+      // Only a batch with rows before the last close this tab saw, or before the
+      // end of the last window a timer may have closed (another tab's close),
+      // can hold backfills: the others write at once. (A window another tab
+      // closed early with syncNow is the gap: its late rows are not recorded.)
+      const closable = Math.floor((Date.now() - sc.graceMs) / W) * W;
+      const threshold = cursorSeen === Infinity ? closable : Math.max(cursorSeen, closable);
+      let oldest = Infinity;
+      for (let i = 0; i < b.timestamp.length; i++) if (b.timestamp[i]! < oldest) oldest = b.timestamp[i]!;
+      if (!(oldest < threshold)) return run(() => Promise.resolve());
+      return exclusive(() =>
+        run(async () => {
+          const cursor = await readCursor();
+          if (cursor === undefined) return;
+          const prev = asBackfills(await store.getMeta(backfillKey));
+          let added = 0;
+          for (let i = 0; i < b.id.length; i++) {
+            if (!(b.timestamp[i]! < cursor)) continue;
+            prev.id.push(b.id[i]!);
+            prev.timestamp.push(b.timestamp[i]!);
+            added++;
+          }
+          if (added > 0) await store.setMeta(backfillKey, prev);
+        }),
+      );
     },
     async stop(): Promise<void> {
       running = false;

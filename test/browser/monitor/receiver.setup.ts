@@ -31,7 +31,7 @@ export interface ReceiverState {
   /** The authorization header of each batch POSTed, in order. */
   authorizations: string[];
   /** Fleet aggregate per series. */
-  series: { model: string; modelVersion: string; segment: string; count: number; labeled: number; predicted?: { classes: number[]; counts: number[] } }[];
+  series: { model: string; modelVersion: string; segment: string; count: number; labeled: number; predicted?: { classes: number[]; counts: number[] }; confusion?: { classes: number[]; cells: number[] } }[];
 }
 
 /** What GET /ctl/pushes answers: per path, the requests taken and the last body. */
@@ -67,6 +67,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         series: receiver.aggregate().map((s) => ({
           model: s.model, modelVersion: s.modelVersion, segment: s.segment, count: s.count, labeled: s.labeled,
           ...(s.predicted ? { predicted: s.predicted } : {}),
+          ...(s.confusion ? { confusion: s.confusion } : {}),
         })),
       };
       return json(res, state);

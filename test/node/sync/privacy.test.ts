@@ -1,9 +1,9 @@
 // The privacy floor's pure part (src/sync/privacy.ts): which summaries of
 // closing windows leave, which are held, and the allow-list's renaming.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, summarize } from '../../../src/index.js';
+import { correctionOf, init, summarize } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
-import { applyAllowList, applyFloor, heldRows } from '../../../src/sync/privacy.js';
+import { applyAllowList, applyCorrectionFloor, applyFloor, heldRows } from '../../../src/sync/privacy.js';
 import type { Held } from '../../../src/sync/privacy.js';
 
 const W = 1000;
@@ -74,5 +74,66 @@ describe('applyAllowList', () => {
     const out = applyAllowList(list, new Set(['mobile']));
     expect(out.map((s) => [s.segment, s.window.start, s.count]).sort()).toEqual([['', 0, 4], ['mobile', 0, 5], ['other', 0, 6], ['other', W, 6]]);
     expect(applyAllowList(list, undefined)).toEqual(list);
+  });
+});
+
+/** The correction of n late labels (all 1) of window k's first n predictions. */
+function correction(k: number, n: number, segment = 'a'): Summary {
+  const start = k * W;
+  const [s] = summarize({
+    task: 'binary',
+    predictions: {
+      model: 'm', version: 'v', segments: ['', segment],
+      id: Float64Array.from({ length: n }, (_, i) => k * 1000 + i),
+      timestamp: Float64Array.from({ length: n }, (_, i) => start + i),
+      prediction: new Float64Array(n).fill(1), score: new Float64Array(n).fill(0.7), latencyMs: new Float64Array(n).fill(3),
+      segment: new Uint16Array(n).fill(segment === '' ? 0 : 1),
+    },
+    labels: new Float64Array(n).fill(1),
+    window: { start, end: start + W },
+  });
+  return correctionOf(s!);
+}
+
+describe('applyCorrectionFloor', () => {
+  const floor = { minRows: 20, maxHoldMs: 10 * W };
+
+  it('holds small corrections and sends them merged once they carry minRows labels; nothing is lost', () => {
+    let held: Held = {};
+    const sent: Summary[] = [];
+    for (let k = 0; k < 5; k++) {
+      const r = applyCorrectionFloor([correction(k, 7)], held, {}, (k + 1) * W, floor);
+      sent.push(...r.send);
+      held = r.held;
+    }
+    // 7 + 7 = 14 held, 21 leaves; then 7 + 7 held.
+    expect(sent.map((s) => [s.kind, s.count, s.labeled, s.window.start, s.window.end])).toEqual([['correction', 0, 21, 0, 3 * W]]);
+    expect(Object.values(held).map((h) => h.count)).toEqual([14]);
+  });
+
+  it('a held correction leaves after maxHoldMs even if small', () => {
+    const r1 = applyCorrectionFloor([correction(0, 3)], {}, {}, W, floor);
+    expect(r1.send).toEqual([]);
+    const r2 = applyCorrectionFloor([], r1.held, {}, 10 * W, floor);
+    expect(r2.send.map((s) => s.labeled)).toEqual([3]);
+    expect(r2.held).toEqual({});
+  });
+
+  it('corrections wait while their series has a held window, so they never reach a receiver before its predictions', () => {
+    const windows = applyFloor([window(0, 5)], {}, W, floor).held;
+    expect(Object.keys(windows)).toHaveLength(1);
+    const r = applyCorrectionFloor([correction(0, 25)], {}, windows, W, floor);
+    expect(r.send).toEqual([]);
+    // The window leaves (merged with the next): the correction goes in the same close, after it.
+    const next = applyFloor([window(1, 30)], windows, 2 * W, floor);
+    expect(next.held).toEqual({});
+    const r2 = applyCorrectionFloor([], r.held, next.held, 2 * W, floor);
+    expect(r2.send.map((s) => s.labeled)).toEqual([25]);
+  });
+
+  it('without a floor (minRows 1) corrections leave at once', () => {
+    const r = applyCorrectionFloor([correction(0, 1), correction(2, 1, 'b')], {}, {}, 3 * W, { minRows: 1, maxHoldMs: Infinity });
+    expect(r.send).toHaveLength(2);
+    expect(r.held).toEqual({});
   });
 });

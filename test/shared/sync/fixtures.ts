@@ -1,6 +1,6 @@
 // Summaries of simulated devices for the sync tests: seeded, so each test
 // knows the raw rows behind every summary and computes expectations from them.
-import { summarize } from '../../../src/index.js';
+import { correctionOf, summarize } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 
 import { rng } from '../../support/rng.js';
@@ -77,4 +77,31 @@ export function countAtMost(sorted: Float64Array, x: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * deviceSummaries(device, w, n) as a device with late labels sends them: at
+ * close, the rows for which `late(i)` holds had no label yet (`atClose`);
+ * their labels arrived after the window closed and travel as corrections
+ * (one per segment that has any). `all` is the window with every label: what
+ * atClose merged with the corrections must equal.
+ */
+export function lateSummaries(device: number, w: number, n: number, late: (i: number) => boolean): { atClose: Summary[]; corrections: Summary[]; all: Summary[] } {
+  const rows = deviceRows(device, w, n);
+  const start = 1_700_000_000_000 + w * 60_000;
+  const id = Float64Array.from({ length: n }, (_, i) => device * 1e6 + w * 1e3 + i);
+  const predictions = { model: 'churn', version: 'v1', id, timestamp: rows.timestamp, prediction: rows.prediction, score: rows.score, latencyMs: rows.latencyMs, segment: rows.segment, segments: SEGMENTS };
+  const window = { start, end: start + 60_000 };
+  const atCloseLabels = rows.label.map((y, i) => (late(i) ? NaN : y));
+  const lateRows = Array.from({ length: n }, (_, i) => i).filter((i) => late(i) && rows.label[i] === rows.label[i]);
+  const pick = (a: Float64Array): Float64Array => Float64Array.from(lateRows, (i) => a[i]!);
+  const latePredictions = {
+    ...predictions, id: pick(id), timestamp: pick(rows.timestamp), prediction: pick(rows.prediction), score: pick(rows.score), latencyMs: pick(rows.latencyMs),
+    segment: Uint16Array.from(lateRows, (i) => rows.segment[i]!),
+  };
+  return {
+    atClose: summarize({ task: 'binary', predictions, labels: atCloseLabels, window }),
+    corrections: lateRows.length ? summarize({ task: 'binary', predictions: latePredictions, labels: pick(rows.label), window }).map(correctionOf) : [],
+    all: summarize({ task: 'binary', predictions, labels: rows.label, window }),
+  };
 }
