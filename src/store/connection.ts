@@ -2,6 +2,7 @@
 // resolved options, whether it was closed, and the event listeners. The read,
 // write, retention and outbox functions take it as their handle.
 
+import { unwrap } from 'idb';
 import type { IDBPDatabase } from 'idb';
 import { InputError } from '../errors.js';
 import { StoreError, isQuotaError } from './errors.js';
@@ -55,9 +56,44 @@ export class Connection {
     }
   }
 
+  /**
+   * Waits for a transaction and every request issued in it, so none of them
+   * rejects unhandled. On failure the first failed request is reported, not
+   * the transaction's abort: Firefox aborts the transaction after a request's
+   * QuotaExceededError before it sets `transaction.error`, so tx.done alone
+   * rejects with a bare AbortError that hides the cause.
+   */
+  async commit(tx: { done: Promise<void> }, requests: readonly Promise<unknown>[]): Promise<void> {
+    const settled = Promise.allSettled(requests);
+    try {
+      await tx.done;
+    } catch (e) {
+      const failed = (await settled).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+      throw this.wrap(failed.find((f) => (f as { name?: unknown })?.name !== 'AbortError') ?? failed[0] ?? e);
+    }
+    await settled;
+  }
+
+  // Firefox refuses the first readwrite transaction a connection starts after
+  // one of its transactions failed for quota, with an InvalidStateError
+  // ("A mutation operation was attempted on a database that did not allow
+  // mutations"), then lets the next one through. Seen with Firefox ESR 153:
+  // the quota compaction or the retried write would take that refusal. An
+  // empty transaction takes it here instead (on the raw connection: an idb
+  // transaction's done promise would reject unhandled on abort).
+  private afterQuotaAbort(): void {
+    if (this.closed) return;
+    try {
+      unwrap(this.db).transaction('meta', 'readwrite').abort();
+    } catch {
+      // The refusal, taken.
+    }
+  }
+
   wrap(e: unknown): unknown {
     if (e instanceof StoreError || e instanceof InputError) return e;
     if (isQuotaError(e)) {
+      this.afterQuotaAbort();
       return new StoreError('QUOTA_EXCEEDED', `storage quota of this origin is exhausted (${this.o.name})`, { cause: e });
     }
     if (this.closed) return new StoreError('STORE_CLOSED', `the store ${this.o.name} was closed`, { cause: e });

@@ -74,34 +74,106 @@ export async function compactNow(conn: Connection, now: number, reason: CompactR
     for (const o of oldOrphans) void tx.store.delete(o.key);
     await conn.done(tx);
   }
-  if (reason === 'quota') await restoreReserve(conn);
+  // The reserve is put back by the caller, after the write that needed the
+  // room (see Store.withQuota): in Firefox deleted rows free no quota until
+  // the database file is checkpointed and vacuumed, so a reserve restored
+  // here would take back the very room the retried write needs.
   const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
   if (selected.length > 0 || oldLabels.length > 0) conn.emit({ type: 'compacted', reason, ...result });
   return result;
 }
 
-/** Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
-export async function restoreReserve(conn: Connection): Promise<void> {
+/** The database that holds a store's quota reserve, beside the store's own. */
+export function reserveName(name: string): string {
+  return `${name}:quota-reserve`;
+}
+
+/**
+ * Puts the quota reserve back if it is missing. Where the origin has no room
+ * for it (a full origin, or one smaller than the reserve), it stays missing
+ * until space is freed; a store still opens and writes without it.
+ *
+ * The reserve lives in a database of its own and is released by deleting
+ * that database: at the limit Firefox aborts even a transaction that only
+ * deletes (it needs journal room), and a deleted record's room stays inside
+ * the database file until it is vacuumed, but deleting a whole database frees
+ * its files at once in every engine.
+ */
+export async function restoreReserve(conn: Connection): Promise<boolean> {
+  await dropLegacyReserve(conn);
   const size = conn.o.quotaReserveBytes;
-  if (size === 0 || (await conn.open().count('meta', QUOTA_RESERVE)) > 0) return;
-  // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
-  const tx = conn.open().transaction('meta', 'readwrite', { durability: 'strict' });
-  void tx.store.put(bytes, QUOTA_RESERVE);
+  if (size === 0) return true;
+  const opening = factory(conn).open(reserveName(conn.o.name), 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore('reserve');
+  const db = await request(opening);
   try {
-    await conn.done(tx);
-  } catch (e) {
-    if (!isQuotaError(e)) throw e;
+    const tx = db.transaction('reserve', 'readwrite', { durability: 'strict' });
+    const done = transactionDone(tx);
+    const store = tx.objectStore('reserve');
+    if ((await request(store.count(0))) > 0) {
+      await conn.commit(done, []);
+      return true;
+    }
+    // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+    const put = request(store.put(bytes, 0));
+    try {
+      await conn.commit(done, [put]);
+      return true;
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      return false;
+    }
+  } finally {
+    db.close();
   }
+}
+
+/**
+ * Whether the origin seems to have room for the reserve and as much again
+ * (navigator.storage.estimate(); true where there is none, as in Node), so
+ * writes do not pay for a restore that would fail.
+ */
+export async function roomForReserve(conn: Connection): Promise<boolean> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (!storage?.estimate) return true;
+  const { quota, usage } = await storage.estimate();
+  return quota === undefined || usage === undefined || quota - usage > 2 * conn.o.quotaReserveBytes;
 }
 
 // Frees the reserve's room for compaction on a full origin.
 async function releaseReserve(conn: Connection): Promise<void> {
+  await request(factory(conn).deleteDatabase(reserveName(conn.o.name)));
+}
+
+// Stores of earlier versions kept the reserve in their meta store, where
+// deleting it does not free room in every engine: it is dropped once.
+async function dropLegacyReserve(conn: Connection): Promise<void> {
   if ((await conn.open().count('meta', QUOTA_RESERVE)) === 0) return;
   const tx = conn.open().transaction('meta', 'readwrite', { durability: 'strict' });
-  void tx.store.delete(QUOTA_RESERVE);
-  await conn.done(tx);
+  await conn.commit(tx, [tx.store.delete(QUOTA_RESERVE)]);
+}
+
+function factory(conn: Connection): IDBFactory {
+  return conn.o.factory ?? indexedDB;
+}
+
+// A raw request as a promise (the reserve database has no idb schema).
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+function transactionDone(tx: IDBTransaction): { done: Promise<void> } {
+  return {
+    done: new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('AbortError', 'AbortError'));
+    }),
+  };
 }
 
 // A prediction chunk with its latest labels, as `fold` receives it (undefined if the chunk is gone).

@@ -25,7 +25,7 @@ import { resolve } from './options.js';
 import type { Resolved } from './options.js';
 import { coverage, readChunks, readLabeled } from './read.js';
 import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
-import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
+import { compactNow, reconcileNow, restoreReserve, roomForReserve, withCompactLock } from './retention.js';
 import { ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
 import type {
   AlertRecord,
@@ -128,6 +128,8 @@ export class Store {
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
   private compaction: Promise<unknown> = Promise.resolve();
+  private reserveMissing = false;
+  private restoring: Promise<void> | undefined;
   private readonly c: Connection;
 
   /** @internal use openStore(). */
@@ -227,12 +229,19 @@ export class Store {
   private async withQuota(write: () => Promise<void>): Promise<void> {
     try {
       await write();
+      await this.reserveAgain();
     } catch (e) {
       if (!isQuotaError(e)) throw e;
       this.c.emit({ type: 'quota-exceeded', error: e as StoreError });
       if (!this.c.o.fold) throw e;
-      await this.compact({ reason: 'quota' });
-      await write();
+      await this.queueCompaction('quota');
+      try {
+        await write();
+      } finally {
+        // Best effort: without room the reserve stays missing until the next
+        // quota compaction or open, and the write's own outcome stands.
+        await this.restoreReserve().catch(() => undefined);
+      }
     }
   }
 
@@ -266,8 +275,16 @@ export class Store {
    * through `fold`, then deletes them. Only one tab compacts at a time (Web
    * Locks); rows are deleted only after `fold` resolved.
    */
-  compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
-    const run = () => withCompactLock(this.c, () => compactNow(this.c, options.now ?? Date.now(), options.reason ?? 'retention'));
+  async compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
+    const reason = options.reason ?? 'retention';
+    const result = await this.queueCompaction(reason, options.now);
+    if (reason === 'quota') await this.restoreReserve();
+    return result;
+  }
+
+  // One compaction after those already queued, under the cross-tab lock.
+  private queueCompaction(reason: CompactReason, now?: number): Promise<{ chunks: number; rows: number; labelChunks: number }> {
+    const run = () => withCompactLock(this.c, () => compactNow(this.c, now ?? Date.now(), reason));
     const p = this.compaction.then(run, run);
     this.compaction = p.catch(() => undefined);
     return p;
@@ -284,7 +301,20 @@ export class Store {
 
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
   async restoreReserve(): Promise<void> {
-    await restoreReserve(this.c);
+    this.reserveMissing = !(await restoreReserve(this.c));
+  }
+
+  // While the reserve is missing (no room when it was last needed), a write
+  // that went in checks whether room came back and puts the reserve back:
+  // without it the next full origin could not compact at all. One attempt at
+  // a time; its failure leaves the reserve missing and the write's outcome alone.
+  private reserveAgain(): Promise<void> {
+    if (!this.reserveMissing || !this.c.o.fold) return Promise.resolve();
+    this.restoring ??= roomForReserve(this.c)
+      .then((room) => (room ? this.restoreReserve() : undefined))
+      .catch(() => undefined)
+      .finally(() => (this.restoring = undefined));
+    return this.restoring;
   }
 
   // -------------------------------------- summaries, alerts, outbox, meta, stats
