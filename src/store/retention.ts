@@ -131,15 +131,16 @@ export async function restoreReserve(conn: Connection): Promise<boolean> {
 }
 
 /**
- * Whether the origin seems to have room for the reserve and as much again
- * (navigator.storage.estimate(); true where there is none, as in Node), so
- * writes do not pay for a restore that would fail.
+ * The origin's usage (navigator.storage.estimate()) and whether it leaves
+ * room for the reserve and as much again, so writes do not pay for a restore
+ * that would fail. Where there is no estimate (Node), room is assumed.
  */
-export async function roomForReserve(conn: Connection): Promise<boolean> {
+export async function roomForReserve(conn: Connection): Promise<{ room: boolean; usage: number }> {
   const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (!storage?.estimate) return true;
+  if (!storage?.estimate) return { room: true, usage: 0 };
   const { quota, usage } = await storage.estimate();
-  return quota === undefined || usage === undefined || quota - usage > 2 * conn.o.quotaReserveBytes;
+  if (quota === undefined || usage === undefined) return { room: true, usage: 0 };
+  return { room: quota - usage > 2 * conn.o.quotaReserveBytes, usage };
 }
 
 // Frees the reserve's room for compaction on a full origin.

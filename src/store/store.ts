@@ -129,6 +129,8 @@ export class Store {
   private failures: unknown[] = [];
   private compaction: Promise<unknown> = Promise.resolve();
   private reserveMissing = false;
+  // Origin usage when the reserve was last found missing or the store last compacted for it.
+  private usageAfterCompaction = Infinity;
   private restoring: Promise<void> | undefined;
   private readonly c: Connection;
 
@@ -302,19 +304,33 @@ export class Store {
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
   async restoreReserve(): Promise<void> {
     this.reserveMissing = !(await restoreReserve(this.c));
+    if (this.reserveMissing) this.usageAfterCompaction = (await roomForReserve(this.c)).usage;
   }
 
-  // While the reserve is missing (no room when it was last needed), a write
-  // that went in checks whether room came back and puts the reserve back:
-  // without it the next full origin could not compact at all. One attempt at
-  // a time; its failure leaves the reserve missing and the write's outcome alone.
+  // While the reserve is missing (no room when it was last put back), a
+  // write that went in checks the origin's room. Room back (Chromium frees
+  // deleted rows at once): the reserve is put back. No room (Firefox keeps the
+  // pages of deleted rows inside the database file for reuse until it
+  // vacuums, so usage does not drop): writes reuse those pages, and once
+  // usage grows past what it was after the last compaction, the store
+  // compacts now, while there is still room for fold's summaries and for
+  // journaling the deletes; at the limit itself Firefox aborts even deletes,
+  // and without a reserve to release the store could not compact at all.
+  // One check at a time; its failure leaves the write's outcome alone.
   private reserveAgain(): Promise<void> {
     if (!this.reserveMissing || !this.c.o.fold) return Promise.resolve();
-    this.restoring ??= roomForReserve(this.c)
-      .then((room) => (room ? this.restoreReserve() : undefined))
+    this.restoring ??= this.restoreOrCompact()
       .catch(() => undefined)
       .finally(() => (this.restoring = undefined));
     return this.restoring;
+  }
+
+  private async restoreOrCompact(): Promise<void> {
+    const { room, usage } = await roomForReserve(this.c);
+    if (room) return this.restoreReserve();
+    if (usage <= this.usageAfterCompaction) return;
+    await this.queueCompaction('quota');
+    this.usageAfterCompaction = (await roomForReserve(this.c)).usage;
   }
 
   // -------------------------------------- summaries, alerts, outbox, meta, stats

@@ -107,10 +107,7 @@ describe.each(['chromium', 'firefox'] as const)('IndexedDB store at the storage 
   it('reports the quota, folds the oldest rows into summaries, keeps writing, and loses no unsummarized row', async () => {
     const fs = statfsSync(disk!);
     const diskBytes = fs.blocks * fs.bsize;
-    // Firefox's quota here is 10 MiB (half the free space), Chromium's more:
-    // a 4 MiB reserve would be 40% of Firefox's. 2 MiB still exceeds a batch.
-    const options = engine === 'firefox' ? { quotaReserveBytes: 2 << 20 } : {};
-    await page.evaluate(([name, o]) => window.quota.open(name, o), [`quota-${Date.now()}`, options] as const);
+    await page.evaluate((name) => window.quota.open(name), `quota-${Date.now()}`);
 
     // 1. About three quotas' worth of predictions (Chromium compresses the
     // values: a 20,000-row batch takes ~0.4 MB), one batch after the other.
@@ -122,11 +119,13 @@ describe.each(['chromium', 'firefox'] as const)('IndexedDB store at the storage 
       expect(e.error).toMatchObject({ name: 'StoreError', code: 'QUOTA_EXCEEDED', cause: { name: 'QuotaExceededError', isDomException: true } });
     }
     const quotaCompactions = afterFill.filter((e) => e.type === 'compacted' && e.reason === 'quota');
+    if (quotaCompactions.length === 0 || fill.some((o) => !o.ok || o.labelError)) {
+      console.log(JSON.stringify(afterFill.map((e) => [e.type, e.during?.key, e.during?.write, e.rows, e.error?.cause?.name])), JSON.stringify(fill.map((o) => [o.key, o.ok, !o.labelError, o.usageBefore, o.error?.name, o.error?.message, o.labelError?.name])));
+    }
     expect(quotaCompactions.length).toBeGreaterThan(0);
     expect(quotaCompactions.every((e) => e.rows! > 0)).toBe(true);
     // Folding a quarter of the raw rows frees far more than one batch, so the
     // retry of every batch that hit the quota went in.
-    if (fill.some((o) => !o.ok || o.labelError)) console.log(JSON.stringify(afterFill.map((e) => [e.type, e.during?.key, e.during?.write, e.rows, e.error?.message.slice(0, 20)])), JSON.stringify(fill.map((o) => [o.key, o.ok, !o.labelError, o.usageBefore, o.error?.name, o.error?.code, o.error?.cause?.name, o.error?.message.slice(0, 60)])));
     expect(fill.filter((o) => !o.ok || o.labelError)).toEqual([]);
 
     // Where Chromium drew the line: the usage before the first write that hit the quota.
@@ -170,6 +169,7 @@ describe.each(['chromium', 'firefox'] as const)('IndexedDB store at the storage 
 
     // 5. Every row handed to the store is there raw or inside a persisted summary, exactly once.
     const a: Accounting = await page.evaluate(() => window.quota.account());
+    const allEvents: EventInfo[] = await page.evaluate(() => window.quota.events());
     const accepted = a.sent.filter((s) => s.ok);
     const rejected = a.sent.filter((s) => !s.ok);
     expect(rejected.map((s) => s.key)).toEqual([big[0]!.key]);
@@ -196,13 +196,23 @@ describe.each(['chromium', 'firefox'] as const)('IndexedDB store at the storage 
     const summarizedRows = a.summaries.reduce((t, s) => t + s.count, 0);
     expect(rawRows + summarizedRows).toBe(accepted.reduce((t, s) => t + s.rows, 0));
     for (const s of a.summaries) expect(s.count).toBe(byKey.get(s.chunkKeys[0]!)!.rows);
-    for (const s of a.summaries) expect(s.labeled).toBe(byKey.get(s.chunkKeys[0]!)!.labeled);
+    // A compaction that ran while a batch was being written (its predictions
+    // in, its labels not yet) may fold that very batch when few raw rows are
+    // left (Firefox's 10 MiB here): its summary then holds none of the labels
+    // that came after, as for any label that arrives after its prediction
+    // was folded. Every other summary holds all of its batch's labels.
+    const compactedDuring = new Set(allEvents.filter((e) => e.type === 'compacted').map((e) => e.during?.key));
+    for (const s of a.summaries) {
+      const key = s.chunkKeys[0]!;
+      const want = byKey.get(key)!.labeled;
+      if (s.labeled !== want) expect({ key, labeled: s.labeled, compactedWhileWritten: compactedDuring.has(key) }).toEqual({ key, labeled: 0, compactedWhileWritten: true });
+    }
     expect(a.rawLabeled).toBe(a.raw.reduce((t, r) => t + byKey.get(r.key)!.labeled, 0));
 
     // Compaction really folded rows (and only through the owner's fold).
     expect(a.summaries.length).toBeGreaterThan(0);
     expect(a.folds).toBeGreaterThanOrEqual(a.summaries.length);
-    const compactedRows = (await page.evaluate(() => window.quota.events()))
+    const compactedRows = allEvents
       .filter((e) => e.type === 'compacted')
       .reduce((t, e) => t + e.rows!, 0);
     expect(compactedRows).toBe(summarizedRows);

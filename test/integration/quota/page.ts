@@ -188,7 +188,14 @@ const api = {
    * records of shrinking size until each size is refused.
    */
   async fillOrigin(): Promise<{ bytes: number; usage: number }> {
-    const db = await openDB('filler', 1, { upgrade: (d) => d.createObjectStore('blobs') });
+    let db;
+    try {
+      db = await openDB('filler', 1, { upgrade: (d) => d.createObjectStore('blobs') });
+    } catch (e) {
+      // Firefox: the origin is already too full to create one more database.
+      if ((e as Error).name !== 'QuotaExceededError') throw e;
+      return { bytes: 0, usage: await usage() };
+    }
     let bytes = 0;
     let key = 0;
     let refused = false;
