@@ -75,7 +75,10 @@ function browserProject(engine: Engine): TestProjectInlineConfiguration {
   const name = engine === 'chromium' ? 'browser' : `browser-${engine}`;
   const why = missingEngine(engine);
   if (why) {
-    console.warn(`\n*** ${engine} is MISSING: its browser suite does not run and counts as failed (${why}) ***\n`);
+    // Once per run: the config is loaded again by vitest's workers (they inherit the env).
+    const said = `MODELWATCH_SAID_MISSING_${engine.toUpperCase()}`;
+    if (!process.env[said]) console.warn(`\n*** ${engine} is MISSING: its browser suite does not run and counts as failed (${why}) ***\n`);
+    process.env[said] = '1';
     return {
       extends: true,
       test: {

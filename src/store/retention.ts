@@ -51,9 +51,7 @@ export async function compactNow(conn: Connection, now: number, reason: CompactR
     if (!batch) continue;
     await fold(batch);
     const tx = conn.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
-    void tx.objectStore('chunks').delete(b.key);
-    void tx.objectStore('chunkIndex').delete(b.key);
-    await conn.done(tx);
+    await conn.commit(tx, [tx.objectStore('chunks').delete(b.key), tx.objectStore('chunkIndex').delete(b.key)]);
     rows += b.rows;
   }
   // Labels older than retention (plus the pending period) belong to
@@ -62,17 +60,18 @@ export async function compactNow(conn: Connection, now: number, reason: CompactR
   const oldLabels = (await conn.open().getAll('labelIndex')).filter((l) => l.checked === 1 && l.maxLabeledAt < labelCutoff);
   if (oldLabels.length > 0) {
     const tx = conn.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
-    for (const l of oldLabels) {
-      void tx.objectStore('labelChunks').delete(l.key);
-      void tx.objectStore('labelIndex').delete(l.key);
-    }
-    await conn.done(tx);
+    await conn.commit(
+      tx,
+      oldLabels.flatMap((l) => [tx.objectStore('labelChunks').delete(l.key), tx.objectStore('labelIndex').delete(l.key)]),
+    );
   }
   const oldOrphans = (await conn.open().getAll('orphans')).filter((o) => o.reportedAt < cutoff);
   if (oldOrphans.length > 0) {
     const tx = conn.open().transaction('orphans', 'readwrite');
-    for (const o of oldOrphans) void tx.store.delete(o.key);
-    await conn.done(tx);
+    await conn.commit(
+      tx,
+      oldOrphans.map((o) => tx.store.delete(o.key)),
+    );
   }
   // The reserve is put back by the caller, after the write that needed the
   // room (see Store.withQuota): in Firefox deleted rows free no quota until
@@ -181,9 +180,13 @@ function transactionDone(tx: IDBTransaction): { done: Promise<void> } {
 async function foldBatch(conn: Connection, b: ChunkBounds): Promise<Parameters<FoldFn>[0] | undefined> {
   const tx = conn.open().transaction(['chunks', 'labelIndex', 'labelChunks'], 'readonly');
   const [chunk, labelCatalog] = await Promise.all([tx.objectStore('chunks').get(b.key), tx.objectStore('labelIndex').getAll()]);
-  if (!chunk) return undefined;
+  if (!chunk) {
+    await conn.done(tx);
+    return undefined;
+  }
   const store = tx.objectStore('labelChunks');
   const labels = await Promise.all(overlapping(labelCatalog, [b]).map((l) => store.get(l.key)));
+  await conn.done(tx); // finished before fold runs (see read.ts readChunks)
   const l = concatLabels(labels);
   const winners = latestLabels(l.id, l.labeledAt);
   const row = matchLabels(chunk.id, l.id, winners.rows);
