@@ -73,10 +73,10 @@ export async function compactNow(conn: Connection, now: number, reason: CompactR
       oldOrphans.map((o) => tx.store.delete(o.key)),
     );
   }
-  // The reserve is put back by the caller, after the write that needed the
+  // The reserve is put back by the caller, around the write that needed the
   // room (see Store.withQuota): in Firefox deleted rows free no quota until
-  // the database file is checkpointed and vacuumed, so a reserve restored
-  // here would take back the very room the retried write needs.
+  // the database file is vacuumed, so a reserve restored here could take back
+  // the very room the retried write needs.
   const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
   if (selected.length > 0 || oldLabels.length > 0) conn.emit({ type: 'compacted', reason, ...result });
   return result;
@@ -142,8 +142,8 @@ export async function roomForReserve(conn: Connection): Promise<{ room: boolean;
   return { room: quota - usage > 2 * conn.o.quotaReserveBytes, usage };
 }
 
-// Frees the reserve's room for compaction on a full origin.
-async function releaseReserve(conn: Connection): Promise<void> {
+/** Frees the reserve's room on a full origin (for compaction, or for the write that needs it). */
+export async function releaseReserve(conn: Connection): Promise<void> {
   await request(factory(conn).deleteDatabase(reserveName(conn.o.name)));
 }
 

@@ -25,7 +25,7 @@ import { resolve } from './options.js';
 import type { Resolved } from './options.js';
 import { coverage, readChunks, readLabeled } from './read.js';
 import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
-import { compactNow, reconcileNow, restoreReserve, roomForReserve, withCompactLock } from './retention.js';
+import { compactNow, reconcileNow, releaseReserve, restoreReserve, roomForReserve, withCompactLock } from './retention.js';
 import { ID_BLOCK, NEXT_BLOCK, SCHEMA_VERSION, upgrade } from './schema.js';
 import type {
   AlertRecord,
@@ -229,21 +229,42 @@ export class Store {
   // On a full disk: report, fold the oldest rows away, retry once. If that
   // fails too, the write rejects: the caller still holds the batch.
   private async withQuota(write: () => Promise<void>): Promise<void> {
+    let first: boolean;
     try {
       await write();
       await this.reserveAgain();
+      return;
     } catch (e) {
       if (!isQuotaError(e)) throw e;
       this.c.emit({ type: 'quota-exceeded', error: e as StoreError });
       if (!this.c.o.fold) throw e;
+      // Firefox's estimate() reports the quota it enforces, so a full origin
+      // shows there; and it keeps deleted rows' pages inside the database
+      // file until it vacuums, so after compaction the released reserve is
+      // the only room the write has: the reserve comes back after the write,
+      // or later, once there is room again (reserveAgain). Where the estimate
+      // shows plenty of room yet the write failed (Chromium on a small disk:
+      // its estimate is not the limit it enforces), deleted rows free their
+      // room at once: the reserve goes back first and the write fits beside it.
+      first = (await roomForReserve(this.c)).room;
       await this.queueCompaction('quota');
+    }
+    if (first) {
+      await this.restoreReserve().catch(() => undefined);
       try {
         await write();
-      } finally {
-        // Best effort: without room the reserve stays missing until the next
-        // quota compaction or open, and the write's own outcome stands.
-        await this.restoreReserve().catch(() => undefined);
+        return;
+      } catch (e) {
+        if (!isQuotaError(e) || this.reserveMissing) throw e;
       }
+      // The reserve took back room the write needed after all: it gives it up for this write.
+      await releaseReserve(this.c);
+      this.reserveMissing = true;
+    }
+    try {
+      await write();
+    } finally {
+      await this.restoreReserve().catch(() => undefined);
     }
   }
 
@@ -327,7 +348,17 @@ export class Store {
 
   private async restoreOrCompact(): Promise<void> {
     const { room, usage } = await roomForReserve(this.c);
-    if (room) return this.restoreReserve();
+    if (room) {
+      // The estimate says there is room; where it is not the enforced limit
+      // (Chromium on a small disk) the put can still fail: then the origin is
+      // within a reserve of its real limit, and the store compacts now (which
+      // frees room there at once) and puts the reserve back.
+      await this.restoreReserve();
+      if (!this.reserveMissing) return;
+      await this.queueCompaction('quota');
+      await this.restoreReserve();
+      return;
+    }
     if (usage <= this.usageAfterCompaction) return;
     await this.queueCompaction('quota');
     this.usageAfterCompaction = (await roomForReserve(this.c)).usage;
