@@ -1,9 +1,11 @@
 // Set-up that `npm test` and `npm run demo` do for themselves on a fresh
 // machine (npm runs this as their `pre` script): install npm dependencies if
-// missing, and for tests the system packages the suites use: Chromium for the
-// browser tests, Prometheus and its Pushgateway for the integration tests,
-// libfaketime for the clock-shifted runs, promtool for the checks of the
-// fleet's Prometheus rules.
+// missing, and for tests the system packages the suites use: the three
+// browser engines (Chromium; Firefox ESR; WebKitGTK's WebKitWebDriver, whose
+// libwebkit2gtk dependency ships MiniBrowser, with Xvfb since MiniBrowser has
+// no headless mode; see test/support/engines.ts), Prometheus and its
+// Pushgateway for the integration tests, libfaketime for the clock-shifted
+// runs, promtool for the checks of the fleet's Prometheus rules.
 // Plain Node, no dependencies: it runs before node_modules exists.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -27,6 +29,17 @@ if (what === 'test') {
     }
     wanted.push('chromium');
   }
+  // Same defaults and overrides as test/support/engines.ts.
+  const firefox = process.env.MODELWATCH_FIREFOX || '/usr/bin/firefox-esr';
+  if (!has(firefox)) {
+    if (process.env.MODELWATCH_FIREFOX) {
+      console.error(`setup: MODELWATCH_FIREFOX=${firefox} does not exist`);
+      process.exit(1);
+    }
+    wanted.push('firefox-esr');
+  }
+  if (!has(process.env.MODELWATCH_WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver')) wanted.push('webkit2gtk-driver');
+  if (!has(process.env.MODELWATCH_XVFB || '/usr/bin/Xvfb')) wanted.push('xvfb');
   // Debian's prometheus package also ships promtool (test/node/ops/rules.test.ts).
   if (!has('/usr/bin/prometheus') || !has('/usr/bin/promtool')) wanted.push('prometheus');
   if (!has('/usr/bin/prometheus-pushgateway')) wanted.push('prometheus-pushgateway');

@@ -34,6 +34,10 @@ export async function readChunks(conn: Connection, q: RangeQuery): Promise<Predi
   const bounds = await chunksInRange(tx.objectStore('chunkIndex'), q);
   const store = tx.objectStore('chunks');
   const chunks = await Promise.all(bounds.map((b) => store.get(b.key)));
+  // Finished before returning: WebKit keeps a connection whose transaction is
+  // still closing, so a close() and Worker terminate right after a read left
+  // the database blocked for later deletes and upgrades.
+  await conn.done(tx);
   return chunks.filter((c): c is PredictionChunk => c !== undefined);
 }
 
@@ -141,6 +145,7 @@ async function join(conn: Connection, q: RangeQuery, scores = false): Promise<Jo
     Promise.all(bounds.map((b) => chunkStore.get(b.key))),
     Promise.all(wanted.map((b) => labelStore.get(b.key))),
   ]);
+  await conn.done(tx); // see readChunks
   const found = chunks.filter((c): c is PredictionChunk => c !== undefined);
   const rows = gatherRows(found, q.from, q.to, scores);
   const l = concatLabels(labels);

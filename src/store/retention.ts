@@ -3,6 +3,7 @@
 // retention, and keeps the quota reserve that lets it run on a full origin;
 // reconciliation sets aside labels whose prediction never arrived.
 
+import { withWriteLock } from './lock.js';
 import type { PredictionColumns } from '../columns/index.js';
 import type { Connection } from './connection.js';
 import { StoreError, isQuotaError } from './errors.js';
@@ -50,10 +51,10 @@ export async function compactNow(conn: Connection, now: number, reason: CompactR
     const batch = await foldBatch(conn, b);
     if (!batch) continue;
     await fold(batch);
-    const tx = conn.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
-    void tx.objectStore('chunks').delete(b.key);
-    void tx.objectStore('chunkIndex').delete(b.key);
-    await conn.done(tx);
+    await withWriteLock(conn.o.name, async () => {
+      const tx = conn.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: 'strict' });
+      await conn.commit(tx, [tx.objectStore('chunks').delete(b.key), tx.objectStore('chunkIndex').delete(b.key)]);
+    });
     rows += b.rows;
   }
   // Labels older than retention (plus the pending period) belong to
@@ -61,56 +62,138 @@ export async function compactNow(conn: Connection, now: number, reason: CompactR
   const labelCutoff = cutoff - conn.o.pendingLabelMs;
   const oldLabels = (await conn.open().getAll('labelIndex')).filter((l) => l.checked === 1 && l.maxLabeledAt < labelCutoff);
   if (oldLabels.length > 0) {
-    const tx = conn.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
-    for (const l of oldLabels) {
-      void tx.objectStore('labelChunks').delete(l.key);
-      void tx.objectStore('labelIndex').delete(l.key);
-    }
-    await conn.done(tx);
+    await withWriteLock(conn.o.name, async () => {
+      const tx = conn.open().transaction(['labelChunks', 'labelIndex'], 'readwrite', { durability: 'strict' });
+      await conn.commit(
+        tx,
+        oldLabels.flatMap((l) => [tx.objectStore('labelChunks').delete(l.key), tx.objectStore('labelIndex').delete(l.key)]),
+      );
+    });
   }
   const oldOrphans = (await conn.open().getAll('orphans')).filter((o) => o.reportedAt < cutoff);
   if (oldOrphans.length > 0) {
-    const tx = conn.open().transaction('orphans', 'readwrite');
-    for (const o of oldOrphans) void tx.store.delete(o.key);
-    await conn.done(tx);
+    await withWriteLock(conn.o.name, async () => {
+      const tx = conn.open().transaction('orphans', 'readwrite', { durability: 'strict' });
+      await conn.commit(
+        tx,
+        oldOrphans.map((o) => tx.store.delete(o.key)),
+      );
+    });
   }
-  if (reason === 'quota') await restoreReserve(conn);
+  // The reserve is put back by the caller, around the write that needed the
+  // room (see Store.withQuota): in Firefox deleted rows free no quota until
+  // the database file is vacuumed, so a reserve restored here could take back
+  // the very room the retried write needs.
   const result = { chunks: selected.length, rows, labelChunks: oldLabels.length };
   if (selected.length > 0 || oldLabels.length > 0) conn.emit({ type: 'compacted', reason, ...result });
   return result;
 }
 
-/** Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
-export async function restoreReserve(conn: Connection): Promise<void> {
+/** The database that holds a store's quota reserve, beside the store's own. */
+export function reserveName(name: string): string {
+  return `${name}:quota-reserve`;
+}
+
+/**
+ * Puts the quota reserve back if it is missing. Where the origin has no room
+ * for it (a full origin, or one smaller than the reserve), it stays missing
+ * until space is freed; a store still opens and writes without it.
+ *
+ * The reserve lives in a database of its own and is released by deleting
+ * that database: at the limit Firefox aborts even a transaction that only
+ * deletes (it needs journal room), and a deleted record's room stays inside
+ * the database file until it is vacuumed, but deleting a whole database frees
+ * its files at once in every engine.
+ */
+export async function restoreReserve(conn: Connection): Promise<boolean> {
+  await dropLegacyReserve(conn);
   const size = conn.o.quotaReserveBytes;
-  if (size === 0 || (await conn.open().count('meta', QUOTA_RESERVE)) > 0) return;
-  // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
-  const tx = conn.open().transaction('meta', 'readwrite', { durability: 'strict' });
-  void tx.store.put(bytes, QUOTA_RESERVE);
+  if (size === 0) return true;
+  const opening = factory(conn).open(reserveName(conn.o.name), 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore('reserve');
+  const db = await request(opening);
   try {
-    await conn.done(tx);
-  } catch (e) {
-    if (!isQuotaError(e)) throw e;
+    const tx = db.transaction('reserve', 'readwrite', { durability: 'strict' });
+    const done = transactionDone(tx);
+    const store = tx.objectStore('reserve');
+    if ((await request(store.count(0))) > 0) {
+      await conn.commit(done, []);
+      return true;
+    }
+    // Random bytes: Chromium compresses IndexedDB values, zeros would take no room.
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+    const put = request(store.put(bytes, 0));
+    try {
+      await conn.commit(done, [put]);
+      return true;
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      return false;
+    }
+  } finally {
+    db.close();
   }
 }
 
-// Frees the reserve's room for compaction on a full origin.
-async function releaseReserve(conn: Connection): Promise<void> {
+/**
+ * The origin's usage (navigator.storage.estimate()) and whether it leaves
+ * room for the reserve and as much again, so writes do not pay for a restore
+ * that would fail. Where there is no estimate (Node), room is assumed.
+ */
+export async function roomForReserve(conn: Connection): Promise<{ room: boolean; usage: number }> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (!storage?.estimate) return { room: true, usage: 0 };
+  const { quota, usage } = await storage.estimate();
+  if (quota === undefined || usage === undefined) return { room: true, usage: 0 };
+  return { room: quota - usage > 2 * conn.o.quotaReserveBytes, usage };
+}
+
+/** Frees the reserve's room on a full origin (for compaction, or for the write that needs it). */
+export async function releaseReserve(conn: Connection): Promise<void> {
+  await request(factory(conn).deleteDatabase(reserveName(conn.o.name)));
+}
+
+// Stores of earlier versions kept the reserve in their meta store, where
+// deleting it does not free room in every engine: it is dropped once.
+async function dropLegacyReserve(conn: Connection): Promise<void> {
   if ((await conn.open().count('meta', QUOTA_RESERVE)) === 0) return;
   const tx = conn.open().transaction('meta', 'readwrite', { durability: 'strict' });
-  void tx.store.delete(QUOTA_RESERVE);
-  await conn.done(tx);
+  await conn.commit(tx, [tx.store.delete(QUOTA_RESERVE)]);
+}
+
+function factory(conn: Connection): IDBFactory {
+  return conn.o.factory ?? indexedDB;
+}
+
+// A raw request as a promise (the reserve database has no idb schema).
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+function transactionDone(tx: IDBTransaction): { done: Promise<void> } {
+  return {
+    done: new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException('AbortError', 'AbortError'));
+    }),
+  };
 }
 
 // A prediction chunk with its latest labels, as `fold` receives it (undefined if the chunk is gone).
 async function foldBatch(conn: Connection, b: ChunkBounds): Promise<Parameters<FoldFn>[0] | undefined> {
   const tx = conn.open().transaction(['chunks', 'labelIndex', 'labelChunks'], 'readonly');
   const [chunk, labelCatalog] = await Promise.all([tx.objectStore('chunks').get(b.key), tx.objectStore('labelIndex').getAll()]);
-  if (!chunk) return undefined;
+  if (!chunk) {
+    await conn.done(tx);
+    return undefined;
+  }
   const store = tx.objectStore('labelChunks');
   const labels = await Promise.all(overlapping(labelCatalog, [b]).map((l) => store.get(l.key)));
+  await conn.done(tx); // finished before fold runs (see read.ts readChunks)
   const l = concatLabels(labels);
   const winners = latestLabels(l.id, l.labeledAt);
   const row = matchLabels(chunk.id, l.id, winners.rows);
@@ -173,28 +256,32 @@ export async function reconcileNow(conn: Connection, now: number): Promise<{ orp
         }
       }
     }
-    const tx = db.transaction(['labelChunks', 'labelIndex', 'orphans'], 'readwrite', { durability: 'strict' });
-    if (kept < chunk.id.length) {
-      const lost = pickLabels(chunk, keep, 0);
-      void tx.objectStore('orphans').put({
-        key: chunk.key,
-        id: lost.id,
-        label: lost.label,
-        labeledAt: lost.labeledAt,
-        reason: 'unknown-id',
-        reportedAt: now,
-      });
-      for (const id of lost.id) orphanIds.push(id);
-    }
-    if (kept === 0) {
-      void tx.objectStore('labelChunks').delete(chunk.key);
-      void tx.objectStore('labelIndex').delete(chunk.key);
-    } else {
-      const rest: LabelChunk = kept < chunk.id.length ? { key: chunk.key, ...pickLabels(chunk, keep, 1) } : chunk;
-      if (rest !== chunk) void tx.objectStore('labelChunks').put(rest);
-      void tx.objectStore('labelIndex').put({ ...labelBounds(rest, entry.createdAt), checked: 1 });
-    }
-    await conn.done(tx);
+    // One readwrite transaction at a time per database (lock.ts: why).
+    await withWriteLock(conn.o.name, async () => {
+      const tx = db.transaction(['labelChunks', 'labelIndex', 'orphans'], 'readwrite', { durability: 'strict' });
+      const requests: Promise<unknown>[] = [];
+      if (kept < chunk.id.length) {
+        const lost = pickLabels(chunk, keep, 0);
+        requests.push(tx.objectStore('orphans').put({
+          key: chunk.key,
+          id: lost.id,
+          label: lost.label,
+          labeledAt: lost.labeledAt,
+          reason: 'unknown-id',
+          reportedAt: now,
+        }));
+        for (const id of lost.id) orphanIds.push(id);
+      }
+      if (kept === 0) {
+        requests.push(tx.objectStore('labelChunks').delete(chunk.key));
+        requests.push(tx.objectStore('labelIndex').delete(chunk.key));
+      } else {
+        const rest: LabelChunk = kept < chunk.id.length ? { key: chunk.key, ...pickLabels(chunk, keep, 1) } : chunk;
+        if (rest !== chunk) requests.push(tx.objectStore('labelChunks').put(rest));
+        requests.push(tx.objectStore('labelIndex').put({ ...labelBounds(rest, entry.createdAt), checked: 1 }));
+      }
+      await conn.commit(tx, requests);
+    });
   }
   if (orphanIds.length > 0) {
     conn.emit({ type: 'orphan-labels', count: orphanIds.length, ids: Float64Array.from(orphanIds) });

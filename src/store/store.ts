@@ -27,7 +27,7 @@ import { rowsById } from './lookup.js';
 import type { RowsById } from './lookup.js';
 import { coverage, readChunks, readLabeled } from './read.js';
 import { addAlert, alerts, commitOutbox, getMeta, outbox, putSummary, setMeta, stats, summaries } from './records.js';
-import { compactNow, reconcileNow, restoreReserve, withCompactLock } from './retention.js';
+import { compactNow, reconcileNow, releaseReserve, restoreReserve, roomForReserve, withCompactLock } from './retention.js';
 import { MAX_BLOCK } from './ids.js';
 import { ID_BLOCK, NEXT_BLOCK, RESETS, SCHEMA_VERSION, upgrade } from './schema.js';
 import { withWriteLock } from './lock.js';
@@ -150,6 +150,10 @@ export class Store {
   private readonly pending = new Set<Promise<unknown>>();
   private failures: unknown[] = [];
   private compaction: Promise<unknown> = Promise.resolve();
+  private reserveMissing = false;
+  // Origin usage when the reserve was last found missing or the store last compacted for it.
+  private usageAfterCompaction = Infinity;
+  private restoring: Promise<void> | undefined;
   private readonly c: Connection;
 
   /** @internal use openStore(). */
@@ -285,14 +289,42 @@ export class Store {
   // On a full disk: report, fold the oldest rows away, retry once. If that
   // fails too, the write rejects: the caller still holds the batch.
   private async withQuota(write: () => Promise<void>): Promise<void> {
+    let first: boolean;
     try {
       await write();
+      await this.reserveAgain();
+      return;
     } catch (e) {
       if (!isQuotaError(e)) throw e;
       this.c.emit({ type: 'quota-exceeded', error: e as StoreError });
       if (!this.c.o.fold) throw e;
-      await this.compact({ reason: 'quota' });
+      // Firefox's estimate() reports the quota it enforces, so a full origin
+      // shows there; and it keeps deleted rows' pages inside the database
+      // file until it vacuums, so after compaction the released reserve is
+      // the only room the write has: the reserve comes back after the write,
+      // or later, once there is room again (reserveAgain). Where the estimate
+      // shows plenty of room yet the write failed (Chromium on a small disk:
+      // its estimate is not the limit it enforces), deleted rows free their
+      // room at once: the reserve goes back first and the write fits beside it.
+      first = (await roomForReserve(this.c)).room;
+      await this.queueCompaction('quota');
+    }
+    if (first) {
+      await this.restoreReserve().catch(() => undefined);
+      try {
+        await write();
+        return;
+      } catch (e) {
+        if (!isQuotaError(e) || this.reserveMissing) throw e;
+      }
+      // The reserve took back room the write needed after all: it gives it up for this write.
+      await releaseReserve(this.c);
+      this.reserveMissing = true;
+    }
+    try {
       await write();
+    } finally {
+      await this.restoreReserve().catch(() => undefined);
     }
   }
 
@@ -336,8 +368,16 @@ export class Store {
    * through `fold`, then deletes them. Only one tab compacts at a time (Web
    * Locks); rows are deleted only after `fold` resolved.
    */
-  compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
-    const run = () => withCompactLock(this.c, () => compactNow(this.c, options.now ?? this.c.o.now(), options.reason ?? 'retention'));
+  async compact(options: { now?: number; reason?: CompactReason } = {}): Promise<{ chunks: number; rows: number; labelChunks: number }> {
+    const reason = options.reason ?? 'retention';
+    const result = await this.queueCompaction(reason, options.now);
+    if (reason === 'quota') await this.restoreReserve();
+    return result;
+  }
+
+  // One compaction after those already queued, under the cross-tab lock.
+  private queueCompaction(reason: CompactReason, now?: number): Promise<{ chunks: number; rows: number; labelChunks: number }> {
+    const run = () => withCompactLock(this.c, () => compactNow(this.c, now ?? this.c.o.now(), reason));
     const p = this.compaction.then(run, run);
     this.compaction = p.catch(() => undefined);
     return p;
@@ -354,7 +394,44 @@ export class Store {
 
   /** @internal Puts the quota reserve back if it is missing; a full origin leaves it missing until space is freed. */
   async restoreReserve(): Promise<void> {
-    await this.locked(() => restoreReserve(this.c));
+    this.reserveMissing = !(await this.locked(() => restoreReserve(this.c)));
+    if (this.reserveMissing) this.usageAfterCompaction = (await roomForReserve(this.c)).usage;
+  }
+
+  // While the reserve is missing (no room when it was last put back), a
+  // write that went in checks the origin's room. Room back (Chromium frees
+  // deleted rows at once): the reserve is put back. No room (Firefox keeps the
+  // pages of deleted rows inside the database file for reuse until it
+  // vacuums, so usage does not drop): writes reuse those pages, and once
+  // usage grows past what it was after the last compaction, the store
+  // compacts now, while there is still room for fold's summaries and for
+  // journaling the deletes; at the limit itself Firefox aborts even deletes,
+  // and without a reserve to release the store could not compact at all.
+  // One check at a time; its failure leaves the write's outcome alone.
+  private reserveAgain(): Promise<void> {
+    if (!this.reserveMissing || !this.c.o.fold) return Promise.resolve();
+    this.restoring ??= this.restoreOrCompact()
+      .catch(() => undefined)
+      .finally(() => (this.restoring = undefined));
+    return this.restoring;
+  }
+
+  private async restoreOrCompact(): Promise<void> {
+    const { room, usage } = await roomForReserve(this.c);
+    if (room) {
+      // The estimate says there is room; where it is not the enforced limit
+      // (Chromium on a small disk) the put can still fail: then the origin is
+      // within a reserve of its real limit, and the store compacts now (which
+      // frees room there at once) and puts the reserve back.
+      await this.restoreReserve();
+      if (!this.reserveMissing) return;
+      await this.queueCompaction('quota');
+      await this.restoreReserve();
+      return;
+    }
+    if (usage <= this.usageAfterCompaction) return;
+    await this.queueCompaction('quota');
+    this.usageAfterCompaction = (await roomForReserve(this.c)).usage;
   }
 
   // -------------------------------------- summaries, alerts, outbox, meta, stats

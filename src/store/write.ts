@@ -14,9 +14,10 @@ const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
 /** Writes a prediction chunk and its catalog entry in one transaction. */
 export async function writePredictions(conn: Connection, chunk: PredictionChunk): Promise<void> {
   const tx = conn.open().transaction(['chunks', 'chunkIndex'], 'readwrite', { durability: conn.o.durability });
-  void tx.objectStore('chunks').put(chunk);
-  void tx.objectStore('chunkIndex').put(boundsOf(chunk.key, chunk.model, chunk.version, chunk.id, chunk.timestamp));
-  await conn.done(tx);
+  await conn.commit(tx, [
+    tx.objectStore('chunks').put(chunk),
+    tx.objectStore('chunkIndex').put(boundsOf(chunk.key, chunk.model, chunk.version, chunk.id, chunk.timestamp)),
+  ]);
 }
 
 /** Writes label chunks and their catalog entries in one transaction. */
@@ -25,11 +26,9 @@ export async function writeLabels(conn: Connection, chunks: LabelChunk[]): Promi
     durability: conn.o.durability,
   });
   const now = conn.o.now();
-  for (const l of chunks) {
-    void tx.objectStore('labelChunks').put(l);
-    void tx.objectStore('labelIndex').put(labelBounds(l, now));
-  }
-  await conn.done(tx);
+  const requests: Promise<unknown>[] = [];
+  for (const l of chunks) requests.push(tx.objectStore('labelChunks').put(l), tx.objectStore('labelIndex').put(labelBounds(l, now)));
+  await conn.commit(tx, requests);
 }
 
 /** Checks a prediction batch and returns it as one chunk, rows sorted by id. */

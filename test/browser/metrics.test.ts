@@ -1,13 +1,18 @@
-// The metric functions in a real Chromium page: init() fetches and compiles
-// the WASM through the bundler's URL, and results match the oracle.
+// The metric functions in a real browser page (each engine's project runs
+// it): init() fetches and compiles the WASM through the bundler's URL, and
+// results match the oracle.
 import { describe, expect, it } from 'vitest';
+import { server } from 'vitest/browser';
 import { InputError, classificationMetrics, init, isInitialized, latencyStats, regressionMetrics } from '../../src/index.js';
 import * as o from '../support/oracle.js';
 
-describe('in Chromium', () => {
+// The engine the project asked for, as its user agent names it.
+const engineUserAgent: Record<string, RegExp> = { chromium: /Chrome\//, firefox: /Firefox\//, safari: /AppleWebKit\/(?!.*Chrome)/ };
+
+describe(`in ${server.browser}`, () => {
   it('runs in a browser, not Node', () => {
     expect(typeof window).toBe('object');
-    expect(navigator.userAgent).toMatch(/Chrome/);
+    expect(navigator.userAgent).toMatch(engineUserAgent[server.browser]!);
     expect((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node).toBeUndefined();
   });
 

@@ -14,6 +14,7 @@ export function freshName(tag: string): string {
 
 export async function drop(name: string): Promise<void> {
   await deleteDB(name);
+  await deleteDB(`${name}:quota-reserve`);
 }
 
 /** A batch with the given ids, timestamps from t(i), random scores. */

@@ -115,7 +115,7 @@ async function usage(): Promise<number> {
 }
 
 const api = {
-  async open(name: string, options: { quotaCompactFraction?: number } = {}): Promise<void> {
+  async open(name: string, options: { quotaCompactFraction?: number; quotaReserveBytes?: number } = {}): Promise<void> {
     await init();
     store = await openStore({
       name,
@@ -188,9 +188,17 @@ const api = {
    * records of shrinking size until each size is refused.
    */
   async fillOrigin(): Promise<{ bytes: number; usage: number }> {
-    const db = await openDB('filler', 1, { upgrade: (d) => d.createObjectStore('blobs') });
+    let db;
+    try {
+      db = await openDB('filler', 1, { upgrade: (d) => d.createObjectStore('blobs') });
+    } catch (e) {
+      // Firefox: the origin is already too full to create one more database.
+      if ((e as Error).name !== 'QuotaExceededError') throw e;
+      return { bytes: 0, usage: await usage() };
+    }
     let bytes = 0;
     let key = 0;
+    let refused = false;
     for (let size = 1 << 20; size >= 1024; size >>= 2) {
       for (;;) {
         const value = new Uint8Array(size);
@@ -198,9 +206,17 @@ const api = {
         try {
           await db.put('blobs', value, key++);
         } catch (e) {
+          // Firefox refuses the first write transaction after a quota error
+          // with an InvalidStateError (see src/store/connection.ts): that
+          // refusal is not the answer for this size, so try it again.
+          if ((e as Error).name === 'InvalidStateError' && !refused) {
+            refused = true;
+            continue;
+          }
           if ((e as Error).name !== 'QuotaExceededError') throw e;
           break;
         }
+        refused = false;
         bytes += size;
       }
     }
