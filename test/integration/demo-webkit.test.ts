@@ -36,7 +36,7 @@ import { ACCURACY_ALERT, DEMO_OUT, DEMO_QUERY, buildDemo, injectIntoPage, isPng,
 /** Runs first in the page (and in its offline copy): records what Playwright's console capture would. */
 const CAPTURE = `(() => {
   const errors = (window.__modelwatchErrors = []);
-  const text = (v) => (v instanceof Error ? v.name + ': ' + v.message + '\n' + v.stack : String(v));
+  const text = (v) => (v instanceof Error ? v.name + ': ' + v.message + '\\n' + v.stack : String(v));
   const error = console.error;
   console.error = function (...args) { errors.push('console.error: ' + args.map(text).join(' ')); return error.apply(this, args); };
   addEventListener('error', (e) => errors.push('error: ' + (e.error ? text(e.error) : e.message || 'failed to load ' + (e.target && (e.target.src || e.target.href)))), true);
@@ -180,5 +180,16 @@ if (missing) {
     // Nothing counted twice: the server holds no more predictions than the page stored.
     expect(await receivedPredictions(url)).toBeLessThanOrEqual(await number('total'));
     expect(await pageErrors()).toEqual([]);
+    // And the capture does see errors: a console.error, an uncaught error and an unhandled rejection.
+    await b().execute(() => {
+      console.error('probe');
+      setTimeout(() => {
+        throw new Error('probe');
+      });
+      void Promise.reject(new Error('probe'));
+    });
+    await until('the probes to be recorded', async () => (await pageErrors()).length === 3, 10_000);
+    const probes = await pageErrors();
+    expect(probes.map((e) => e.slice(0, e.indexOf(':')))).toEqual(expect.arrayContaining(['console.error', 'error', 'unhandledrejection']));
   });
 });
