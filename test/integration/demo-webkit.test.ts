@@ -69,6 +69,16 @@ async function number(testId: string): Promise<number> {
   return Number(await text(testId));
 }
 
+/**
+ * Saves a screenshot of the viewport once the DOM as it is now has been
+ * painted: WebKitGTK's screenshot is its last painted frame, which on a busy
+ * machine showed values the DOM had already replaced.
+ */
+async function screenshot(name: string): Promise<void> {
+  await b().executeAsync((done: () => void) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  await b().saveScreenshot(join(out, name));
+}
+
 /** What the injected script recorded; fails if it is not there (the page was not the instrumented one). */
 async function pageErrors(): Promise<string[]> {
   const errors = await b().execute(() => (window as unknown as { __modelwatchErrors?: string[] }).__modelwatchErrors ?? null);
@@ -133,10 +143,10 @@ if (missing) {
     // Let the baseline be captured on healthy data first.
     await until('a good status', async () => (await text('overall')) !== 'no data');
     await new Promise((r) => setTimeout(r, 14_000));
-    await b().saveScreenshot(join(out, 'before-drift.png'));
+    await screenshot('before-drift.png');
     await b().$('[data-testid=drift]').click();
     await until('a critical accuracy alert', async () => (await b().$$(ACCURACY_ALERT).length) > 0, 90_000);
-    await b().saveScreenshot(join(out, 'after-drift.png'));
+    await screenshot('after-drift.png');
     expect(isPng(join(out, 'before-drift.png'))).toBe(true);
     expect(isPng(join(out, 'after-drift.png'))).toBe(true);
     // Exactly once: alerts are de-duplicated until they clear.
@@ -155,7 +165,10 @@ if (missing) {
     expect(await serverRefuses()).toBe(true);
     // A 10 s window closes 2.5 s after its end: its summaries cannot be sent and wait in the outbox.
     await until('summaries in the outbox', async () => (await number('outbox')) > 0, 60_000);
-    await b().saveScreenshot(join(out, 'server-gone-outbox.png'));
+    // The sync noticed by itself: its state is 'error', with the browser's network error as the reason.
+    await until('the sync to report the lost server', async () => (await text('sync')) === 'error', 30_000);
+    expect(await b().$('[data-testid=sync]').getAttribute('title')).toMatch(/TypeError/);
+    await screenshot('server-gone-outbox.png');
 
     const before = await number('total');
     expect(before).toBeGreaterThan(0);
