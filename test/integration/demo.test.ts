@@ -9,14 +9,14 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, firefox, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH, FIREFOX_PATH, answerUnknownBidiCommands, missingEngine } from '../support/engines.js';
+import { ACCURACY_ALERT, DEMO_OUT as OUT, DEMO_QUERY, buildDemo, isPng, receivedPredictions, serveDemo, stopDemo, until } from './support/demo.js';
 
 /** The demo's JS + WASM, gzipped, must stay under this (stated in the README). */
 export const PAYLOAD_BUDGET_KB = 160;
 
-const OUT = 'test-results/demo';
 let server: PreviewServer;
 let url: string;
 // The engine under test (one describe block each, run one after the other).
@@ -33,39 +33,13 @@ async function number(testId: string): Promise<number> {
   return Number(await page.getByTestId(testId).textContent());
 }
 
-/** Waits until f() is truthy (polling), or fails with `what`. */
-async function until<T>(what: string, f: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** Sum of modelwatch_predictions_total over every series the demo server's receiver aggregated. */
-async function receivedPredictions(): Promise<number> {
-  const text = await (await fetch(new URL('api/metrics', url))).text();
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith('modelwatch_predictions_total')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return total;
-}
-
-function isPng(path: string): boolean {
-  const b = readFileSync(path);
-  return b.length > 10_000 && b.subarray(1, 4).toString() === 'PNG';
-}
-
 beforeAll(async () => {
-  await build({ configFile: 'demo/vite.config.ts', logLevel: 'warn' });
-  server = await preview({ configFile: 'demo/vite.config.ts', preview: { host: '127.0.0.1', port: 0 } });
-  url = server.resolvedUrls!.local[0]!;
-  mkdirSync(OUT, { recursive: true });
+  await buildDemo();
+  ({ server, url } = await serveDemo());
 }, 120_000);
 
 afterAll(async () => {
-  await new Promise<void>((r) => server?.httpServer.close(() => r()));
+  if (server) await stopDemo(server);
 });
 
 async function launch(engine: 'chromium' | 'firefox'): Promise<Browser> {
@@ -104,7 +78,7 @@ describe.each(['chromium', 'firefox'] as const)('demo page in %s', (engine) => {
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     out = join(OUT, engine);
     mkdirSync(out, { recursive: true });
-    receivedBefore = await receivedPredictions();
+    receivedBefore = await receivedPredictions(url);
   }, 120_000);
 
   afterAll(async () => {
@@ -113,7 +87,7 @@ describe.each(['chromium', 'firefox'] as const)('demo page in %s', (engine) => {
   });
 
   it('loads without console errors and predictions flow', async () => {
-    await page.goto(`${url}?rate=200&delay=0.5&baselineAfter=12&checkWindow=15`);
+    await page.goto(`${url}${DEMO_QUERY}`);
     await until('predictions to be stored', async () => (await number('total')) > 200);
     expect(consoleErrors).toEqual([]);
   });
@@ -124,7 +98,7 @@ describe.each(['chromium', 'firefox'] as const)('demo page in %s', (engine) => {
     await new Promise((r) => setTimeout(r, 14_000));
     await page.screenshot({ path: join(out, 'before-drift.png'), fullPage: true });
     await page.getByTestId('drift').click();
-    const accuracyAlert = page.locator('#alerts li[data-metric="accuracy"][data-severity="critical"]');
+    const accuracyAlert = page.locator(ACCURACY_ALERT);
     await until('a critical accuracy alert', async () => (await accuracyAlert.count()) > 0, 90_000);
     await page.screenshot({ path: join(out, 'after-drift.png'), fullPage: true });
     expect(isPng(join(out, 'before-drift.png'))).toBe(true);
@@ -146,22 +120,22 @@ describe.each(['chromium', 'firefox'] as const)('demo page in %s', (engine) => {
   });
 
   it('syncs summaries to its server; offline they wait in the outbox, back online they drain', async () => {
-    await until('summaries at the server', async () => (await receivedPredictions()) > receivedBefore, 60_000);
+    await until('summaries at the server', async () => (await receivedPredictions(url)) > receivedBefore, 60_000);
     // The page's switch and the browser's network both off.
     await page.getByTestId('network').click();
     await context.setOffline(true);
     // A 10 s window closes 2.5 s after its end: its summaries wait in the outbox.
     await until('summaries in the outbox', async () => (await number('outbox')) > 0, 60_000);
     expect((await page.getByTestId('sync').textContent())?.trim()).toBe('offline');
-    const whileOffline = await receivedPredictions();
+    const whileOffline = await receivedPredictions(url);
     await new Promise((r) => setTimeout(r, 3000));
-    expect(await receivedPredictions()).toBe(whileOffline);
+    expect(await receivedPredictions(url)).toBe(whileOffline);
     await page.screenshot({ path: join(out, 'offline-outbox.png'), fullPage: true });
 
     await context.setOffline(false);
     await page.getByTestId('network').click();
     await until('the outbox to drain', async () => (await number('outbox')) === 0 && (await page.getByTestId('sync').textContent())?.trim() !== 'offline', 60_000);
-    const after = await receivedPredictions();
+    const after = await receivedPredictions(url);
     expect(after).toBeGreaterThan(whileOffline);
     // Nothing counted twice: the server holds no more predictions than the page stored.
     expect(after - receivedBefore).toBeLessThanOrEqual(await number('total'));
