@@ -214,6 +214,8 @@ const api = {
             continue;
           }
           if ((e as Error).name !== 'QuotaExceededError') throw e;
+          // The quota error makes the next size's first put a refused one again.
+          refused = false;
           break;
         }
         refused = false;
