@@ -174,7 +174,7 @@ export interface SyncStatus {
 export interface SyncNowResult {
   /** Summaries of the windows it closed. */
   enqueued: number;
-  /** Summaries delivered by its flush. */
+  /** Summaries delivered while it ran: by its flush or by the engine's own, which may run first. */
   delivered: number;
   /** Summaries left in the outbox. */
   pending: number;

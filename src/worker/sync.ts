@@ -449,11 +449,17 @@ export async function startSync(store: Store, c: Pick<EngineConfig, 'dbName' | '
     },
     close,
     async syncNow(at: number): Promise<SyncNowResult> {
+      // Counted from the 'delivered' events, not from the flush's result: while
+      // this call waits for the close lock, the engine's own flush (on gaining
+      // leadership, after an add) may send the outbox first, and syncNow's flush
+      // would then find it empty and say 0 (CI run 0045: delivered 0 while the
+      // receiver already had the entry).
+      const before = delivered;
       const enqueued = await close(at);
       // The app asks to deliver now: after a pause (401/403/404) that is its retry.
       engine.resume();
       const r = await engine.flush();
-      return { enqueued, delivered: r.delivered, pending: r.pending, ...(r.stopped ? { stopped: r.stopped } : {}) };
+      return { enqueued, delivered: delivered - before, pending: r.pending, ...(r.stopped ? { stopped: r.stopped } : {}) };
     },
     beacon(): SyncRequest[] {
       return engine.isLeader && online() ? engine.beaconRequests() : [];
