@@ -37,8 +37,10 @@ import type { StoreEvent } from './types.js';
 /** 2024-01-01T00:00:00Z: blocks from the clock count seconds since then. */
 const CLOCK_EPOCH = 1_704_067_200_000;
 const CACHE = 'modelwatch-id-marks';
-/** Resets kept in meta (the newest). */
+/** Resets kept in meta (the newest), and silent raises of the counter (see guardIds). */
 const KEEP_RESETS = 20;
+/** Meta key of the newest silent raises, `{ at, from, to }[]`: evidence of meta coming back behind the mark, for tests and support. */
+export const ID_RAISES = 'idRaises';
 
 /** The lowest block a reservation may hand out now: seconds since CLOCK_EPOCH (at least 1). */
 export function clockBlock(now = Date.now()): number {
@@ -179,6 +181,8 @@ export async function guardIds(
   } else if (expected !== undefined && next < expected) {
     raised = { from: next, to: expected };
     next = expected;
+    const log = ((await meta.get(ID_RAISES)) as { at: number; from: number; to: number }[] | undefined) ?? [];
+    await meta.put([...log, { at: now, ...raised }].slice(-KEEP_RESETS), ID_RAISES);
   }
   if (next !== (found ?? 0)) await meta.put(next, NEXT_BLOCK);
   if (known === undefined) await meta.put(incarnation, INCARNATION);

@@ -119,6 +119,8 @@ describe('reset detection and ids that are never reused', () => {
     same.close();
     const again = await openDB(name);
     expect(await again.get('meta', 'incarnation')).toBe(incarnation);
+    // Recorded as evidence (the kill loop counts these), not as a reset.
+    expect(await again.get('meta', 'idRaises')).toMatchObject([{ from: mark - 2, to: mark }]);
     again.close();
 
     // The database deleted and created anew: a new incarnation, and a reset,

@@ -57,7 +57,9 @@ async function state(plan: Plan): Promise<StateReport> {
     // Every label the store holds, joined or not (pending and orphaned ones included).
     const raw = await openDB(plan.db);
     const labelParts: Float64Array[] = [];
+    let idRaises: unknown[];
     try {
+      idRaises = ((await raw.get('meta', 'idRaises')) as unknown[] | undefined) ?? [];
       for (const c of (await raw.getAll('labelChunks')) as { id: Float64Array }[]) labelParts.push(c.id);
       for (const c of (await raw.getAll('orphans')) as { id: Float64Array }[]) labelParts.push(c.id);
     } finally {
@@ -76,6 +78,7 @@ async function state(plan: Plan): Promise<StateReport> {
       misjoined,
       resets: events.filter((e) => e.type === 'reset'),
       persisted: stats.persisted,
+      idRaises: idRaises.length,
     };
   } finally {
     store.close();

@@ -33,6 +33,8 @@ export interface StateReport {
   misjoined: number;
   resets: StoreEvent[];
   persisted: boolean | undefined;
+  /** Times the store found the id counter of this database behind the mark and raised it silently (meta 'idRaises', src/store/watermark.ts). */
+  idRaises: number;
 }
 
 /** Ids whose flush() resolved. */
