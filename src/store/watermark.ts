@@ -24,10 +24,15 @@
 // was handed ids: that (or Chromium's dataLoss) is a reset. A counter behind
 // the mark in a database that is still the same incarnation is not: the mark
 // and the counter live in two storage systems that a kill can leave out of
-// step (the kill loop saw Chromium's IndexedDB come back with meta one or two
-// reservations behind the Cache Storage entries written after them, with
-// every acknowledged row present); the counter is raised past the mark
-// silently, which keeps ids unique, and nothing is reported as lost.
+// step. The kill loop (test/integration/kill.test.ts) saw Chromium's
+// IndexedDB come back with meta behind the Cache Storage entries written after
+// its commits, with every acknowledged row present, twice in a row: the second
+// time at exactly the value that the previous launch's reset transaction (two
+// puts in meta, which Chromium keeps in LevelDB with an undo log: see the
+// README, Durability) had overwritten and committed with durability 'strict'
+// before the mark was written; consistent with that undo log being replayed
+// on a later open. The counter is raised past the mark silently (recorded in
+// meta ID_RAISES), which keeps ids unique, and nothing is reported as lost.
 
 import type { Connection } from './connection.js';
 import { MAX_BLOCK } from './ids.js';
