@@ -143,8 +143,9 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   let ackedLabels = new Set<number>();
   /** Acknowledged predictions the browser dropped (with a reset event): their labels are still logged, and must orphan. */
   let dropped = new Map<number, number>();
-  /** Silent raises recorded in the current database so far. */
+  /** Silent raises and resets recorded in the current database so far. */
   let idRaises = 0;
+  let seenResets = new Set<string>();
   /** Every id ever acknowledged, across rounds and resets: none may be handed out again. */
   const everAcked = new Set<number>();
   let session = 0;
@@ -247,18 +248,22 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
     let lostL = 0;
     for (const id of acked.keys()) if (!preds.has(id)) lostP++;
     for (const id of ackedLabels) if (!labels.has(id)) lostL++;
-    if (s.resets.length > 0 || lostP > 0 || s.idRaises > idRaises) {
+    // Resets recorded since the last state report of this database (by this open or a Worker's open before it).
+    // (By content and time: a wiped database starts a new record.)
+    const resets = s.resets.filter((r) => !seenResets.has(JSON.stringify(r)));
+    for (const r of resets) seenResets.add(JSON.stringify(r));
+    if (resets.length > 0 || lostP > 0 || s.idRaises > idRaises) {
       suspicious = true;
       // The profile as the kill left it, before this launch opened it (MODELWATCH_KILL_SNAPSHOTS).
       if (existsSync(lastKill)) renameSync(lastKill, join(work, `before-session-${s.session}`));
     }
-    if (s.resets.length > 0) {
-      result.resets.push(...s.resets);
+    if (resets.length > 0) {
+      result.resets.push(...resets);
       result.droppedWithReset.predictions += lostP;
       result.droppedWithReset.labels += lostL;
       // A reset says the app's data is gone: with acknowledged rows all there, it is false.
       if (lostP + lostL === 0 && acked.size + ackedLabels.size > 0) result.falseResets++;
-      log(`session ${s.session}: reset ${JSON.stringify(s.resets)}; the browser dropped ${lostP} predictions and ${lostL} labels`);
+      log(`session ${s.session}: reset ${JSON.stringify(resets)} (${s.resetsAtOpen} found by this open); the browser dropped ${lostP} predictions and ${lostL} labels`);
       // What was dropped stays dropped: it leaves the ledger of what must be
       // there, and its labels (logged from now on) must never join.
       for (const id of [...ackedLabels]) if (!labels.has(id)) ackedLabels.delete(id);
@@ -296,6 +301,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
         ackedLabels = new Set();
         dropped = new Map();
         idRaises = 0;
+        seenResets = new Set();
       }
       session++;
       writeFileSync(chromeLog, `--- session ${session}\n`, { flag: 'a' });

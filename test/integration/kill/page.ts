@@ -76,7 +76,11 @@ async function state(plan: Plan): Promise<StateReport> {
       labelDups: labels.dups,
       joined: joined.id.length,
       misjoined,
-      resets: events.filter((e) => e.type === 'reset'),
+      resetsAtOpen: events.filter((e) => e.type === 'reset').length,
+      // Every reset this database recorded, including those the Worker's
+      // open found after an earlier state report (the app saw them through
+      // monitor.on): Chromium can drop the origin mid-launch.
+      resets: stats.resets.map((r) => ({ ...r.event, at: r.at })),
       persisted: stats.persisted,
       idRaises: idRaises.length,
     };
