@@ -31,7 +31,7 @@ import { compactNow, reconcileNow, releaseReserve, restoreReserve, roomForReserv
 import { MAX_BLOCK } from './ids.js';
 import { ID_BLOCK, NEXT_BLOCK, RESETS, SCHEMA_VERSION, upgrade } from './schema.js';
 import { withWriteLock } from './lock.js';
-import { cacheWatermark, clockBlock, guardIds, isPersisted } from './watermark.js';
+import { INCARNATION, cacheWatermark, clockBlock, guardIds, isPersisted } from './watermark.js';
 import type { ResetRecord, Watermark } from './watermark.js';
 import type {
   AlertRecord,
@@ -173,8 +173,8 @@ export class Store {
    * it found, if any.
    */
   async guard(dataLoss: { kind: string; message: string } | undefined): Promise<(StoreEvent & { type: 'reset' }) | undefined> {
-    const expected = await this.mark?.read();
-    const { reset } = await this.locked(() => guardIds(this.c, expected, dataLoss));
+    const marks = await this.mark?.entries();
+    const { reset } = await this.locked(() => guardIds(this.c, marks, dataLoss));
     if (reset) this.c.emit(reset);
     return reset;
   }
@@ -212,10 +212,12 @@ export class Store {
    * not reused even after the database is lost.
    */
   async reserveIdBlock(): Promise<number> {
-    const next = await this.locked(async () => {
+    const { block: next, incarnation } = await this.locked(async () => {
       const tx = this.c.open().transaction('meta', 'readwrite', { durability: 'strict' });
       const meta = tx.objectStore('meta');
       const block = Math.max(((await meta.get(NEXT_BLOCK)) as number | undefined) ?? 1, clockBlock());
+      // Set by guard() on open, before any reservation (watermark.ts).
+      const incarnation = (await meta.get(INCARNATION)) as string | undefined;
       if (block > MAX_BLOCK) {
         tx.abort();
         await tx.done.catch(() => undefined);
@@ -223,11 +225,11 @@ export class Store {
       }
       await meta.put(block + 1, NEXT_BLOCK);
       await this.c.done(tx);
-      return block;
+      return { block, incarnation };
     });
-    if (this.mark) {
+    if (this.mark && incarnation !== undefined) {
       try {
-        await this.mark.write(next + 1);
+        await this.mark.write(next + 1, incarnation);
       } catch {
         // Cache Storage refused (e.g. the origin is over its quota): the block
         // is still unique while the database lives, and above the clock's

@@ -4,6 +4,7 @@
 // Cache Storage, and blocks never start below the clock's. Real IndexedDB and
 // Cache Storage in Chromium; the kill loop (test/integration/kill.test.ts)
 // drives the same path through real browser kills.
+import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ID_BLOCK, IdAllocator, openStore } from '../../../src/index.js';
 import type { Store, StoreEvent } from '../../../src/index.js';
@@ -89,6 +90,50 @@ describe('reset detection and ids that are never reused', () => {
     const next = await again.reserveIdBlock();
     expect(next * ID_BLOCK).toBeGreaterThan(Math.max(...ids));
     expect((await again.stats()).idMark).toBe(next + 1);
+  });
+
+  it('tells a counter behind the mark in the same database (raised silently) from a database created anew (a reset)', async () => {
+    const name = freshName('reset');
+    names.push(name);
+    const first = await opened(name);
+    const before = await logSome(first, 10);
+    const mark = (await first.stats()).idMark!;
+    first.close();
+    // The same database with its counter two reservations behind the mark,
+    // as a kill can leave meta and Cache Storage (watermark.ts): nothing is lost.
+    const raw = await openDB(name);
+    const incarnation = (await raw.get('meta', 'incarnation')) as string;
+    expect(incarnation).toMatch(/^[0-9a-f]{32}$/);
+    await raw.put('meta', mark - 2, 'nextBlock');
+    raw.close();
+    const events: StoreEvent[] = [];
+    const same = await opened(name, events);
+    expect(events).toEqual([]);
+    const st = await same.stats();
+    expect(st.resets).toEqual([]);
+    expect(st.rows).toBe(10);
+    // Raised past the mark, so no id is handed out twice.
+    const block = await same.reserveIdBlock();
+    expect(block).toBeGreaterThanOrEqual(mark);
+    expect(block * ID_BLOCK).toBeGreaterThan(Math.max(...before));
+    same.close();
+    const again = await openDB(name);
+    expect(await again.get('meta', 'incarnation')).toBe(incarnation);
+    // Recorded as evidence (the kill loop counts these), not as a reset.
+    expect(await again.get('meta', 'idRaises')).toMatchObject([{ from: mark - 2, to: mark }]);
+    again.close();
+
+    // The database deleted and created anew: a new incarnation, and a reset,
+    // even though the new database's counter is not compared with anything.
+    await drop(name);
+    const events2: StoreEvent[] = [];
+    const fresh = await opened(name, events2);
+    expect(events2).toMatchObject([{ type: 'reset', reason: 'wiped', expectedIdBlock: block + 1, foundIdBlock: 0 }]);
+    expect((await fresh.reserveIdBlock()) * ID_BLOCK).toBeGreaterThan(block * ID_BLOCK);
+    fresh.close();
+    const recreated = await openDB(name);
+    expect(await recreated.get('meta', 'incarnation')).not.toBe(incarnation);
+    recreated.close();
   });
 
   it("reports the engine's data loss (Chromium's dataLoss on upgrade) even when the counter looks intact", async () => {

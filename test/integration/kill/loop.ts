@@ -55,6 +55,10 @@ export interface LoopResult {
   /** Reset events seen, and acknowledged rows the browser dropped with them. */
   resets: StateReport['resets'];
   droppedWithReset: { predictions: number; labels: number };
+  /** Reset events on a relaunch that found every acknowledged row (there were some): a monitor crying wolf. */
+  falseResets: number;
+  /** Relaunches that found the id counter behind the mark in the same database (no reset; see src/store/watermark.ts). */
+  idRaises: number;
   /** Labels logged for predictions the browser dropped, and how many of those joined a row. */
   labelsForDropped: number;
   persisted: (boolean | undefined)[];
@@ -130,7 +134,7 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   const result: LoopResult = {
     kills: 0, midFlushKills: 0, opened: 0, failedOpens: [], ackedPredictions: 0, ackedLabels: 0,
     lostPredictions: 0, lostLabels: 0, duplicatedPredictions: 0, duplicatedLabels: 0, misjoined: 0, reusedIds: 0,
-    resets: [], droppedWithReset: { predictions: 0, labels: 0 }, labelsForDropped: 0, persisted: [], openMs: [], evidence: [], elapsedMs: 0,
+    resets: [], droppedWithReset: { predictions: 0, labels: 0 }, falseResets: 0, idRaises: 0, labelsForDropped: 0, persisted: [], openMs: [], evidence: [], elapsedMs: 0,
   };
 
   // The ledger of the current database: acknowledged predictions (id -> value) and labels.
@@ -139,6 +143,9 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   let ackedLabels = new Set<number>();
   /** Acknowledged predictions the browser dropped (with a reset event): their labels are still logged, and must orphan. */
   let dropped = new Map<number, number>();
+  /** Silent raises and resets recorded in the current database so far. */
+  let idRaises = 0;
+  let seenResets = new Set<string>();
   /** Every id ever acknowledged, across rounds and resets: none may be handed out again. */
   const everAcked = new Set<number>();
   let session = 0;
@@ -241,16 +248,22 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
     let lostL = 0;
     for (const id of acked.keys()) if (!preds.has(id)) lostP++;
     for (const id of ackedLabels) if (!labels.has(id)) lostL++;
-    if (s.resets.length > 0 || lostP > 0) {
+    // Resets recorded since the last state report of this database (by this open or a Worker's open before it).
+    // (By content and time: a wiped database starts a new record.)
+    const resets = s.resets.filter((r) => !seenResets.has(JSON.stringify(r)));
+    for (const r of resets) seenResets.add(JSON.stringify(r));
+    if (resets.length > 0 || lostP > 0 || s.idRaises > idRaises) {
       suspicious = true;
       // The profile as the kill left it, before this launch opened it (MODELWATCH_KILL_SNAPSHOTS).
       if (existsSync(lastKill)) renameSync(lastKill, join(work, `before-session-${s.session}`));
     }
-    if (s.resets.length > 0) {
-      result.resets.push(...s.resets);
+    if (resets.length > 0) {
+      result.resets.push(...resets);
       result.droppedWithReset.predictions += lostP;
       result.droppedWithReset.labels += lostL;
-      log(`session ${s.session}: reset ${JSON.stringify(s.resets)}; the browser dropped ${lostP} predictions and ${lostL} labels`);
+      // A reset says the app's data is gone: with acknowledged rows all there, it is false.
+      if (lostP + lostL === 0 && acked.size + ackedLabels.size > 0) result.falseResets++;
+      log(`session ${s.session}: reset ${JSON.stringify(resets)} (${s.resetsAtOpen} found by this open); the browser dropped ${lostP} predictions and ${lostL} labels`);
       // What was dropped stays dropped: it leaves the ledger of what must be
       // there, and its labels (logged from now on) must never join.
       for (const id of [...ackedLabels]) if (!labels.has(id)) ackedLabels.delete(id);
@@ -265,6 +278,9 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
       result.lostLabels += lostL;
       if (lostP + lostL > 0) log(`session ${s.session}: LOST ${lostP} predictions, ${lostL} labels with no reset event`);
     }
+    if (s.idRaises > idRaises) log(`session ${s.session}: the id counter came back behind the mark (raised silently, ${s.idRaises} in ${db} so far)`);
+    result.idRaises += Math.max(0, s.idRaises - idRaises);
+    idRaises = s.idRaises;
     if (s.misjoined > 0 || s.predictionDups > 0) log(`session ${s.session}: ${s.misjoined} mis-joined, ${s.predictionDups} duplicated`);
   }
 
@@ -284,6 +300,8 @@ export async function killLoop(o: LoopOptions): Promise<LoopResult> {
         acked = new Map();
         ackedLabels = new Set();
         dropped = new Map();
+        idRaises = 0;
+        seenResets = new Set();
       }
       session++;
       writeFileSync(chromeLog, `--- session ${session}\n`, { flag: 'a' });

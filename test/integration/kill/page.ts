@@ -57,7 +57,9 @@ async function state(plan: Plan): Promise<StateReport> {
     // Every label the store holds, joined or not (pending and orphaned ones included).
     const raw = await openDB(plan.db);
     const labelParts: Float64Array[] = [];
+    let idRaises: unknown[];
     try {
+      idRaises = ((await raw.get('meta', 'idRaises')) as unknown[] | undefined) ?? [];
       for (const c of (await raw.getAll('labelChunks')) as { id: Float64Array }[]) labelParts.push(c.id);
       for (const c of (await raw.getAll('orphans')) as { id: Float64Array }[]) labelParts.push(c.id);
     } finally {
@@ -74,8 +76,13 @@ async function state(plan: Plan): Promise<StateReport> {
       labelDups: labels.dups,
       joined: joined.id.length,
       misjoined,
-      resets: events.filter((e) => e.type === 'reset'),
+      resetsAtOpen: events.filter((e) => e.type === 'reset').length,
+      // Every reset this database recorded, including those the Worker's
+      // open found after an earlier state report (the app saw them through
+      // monitor.on): Chromium can drop the origin mid-launch.
+      resets: stats.resets.map((r) => ({ ...r.event, at: r.at })),
       persisted: stats.persisted,
+      idRaises: idRaises.length,
     };
   } finally {
     store.close();

@@ -31,8 +31,12 @@ export interface StateReport {
   /** Rows readLabeled joins, and those whose label is not their prediction's value. */
   joined: number;
   misjoined: number;
+  /** Resets recorded in this database (stats().resets), and how many of them this open reported. */
   resets: StoreEvent[];
+  resetsAtOpen: number;
   persisted: boolean | undefined;
+  /** Times the store found the id counter of this database behind the mark and raised it silently (meta 'idRaises', src/store/watermark.ts). */
+  idRaises: number;
 }
 
 /** Ids whose flush() resolved. */
