@@ -12,6 +12,7 @@ import type { Plugin, ViteDevServer } from 'vite';
 import { killGroup, launch, serve, until } from './chromium.js';
 import type { Launched } from './chromium.js';
 import type { Ack, Plan, StateReport, Todo, ValueRun } from './protocol.js';
+import { rng } from '../../support/rng.js';
 
 const PAGE = '/test/integration/kill/';
 
@@ -68,16 +69,6 @@ export interface LoopResult {
   elapsedMs: number;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expand(runs: [number, number][]): Set<number> {
   const s = new Set<number>();
@@ -121,7 +112,7 @@ function leveldbLog(profile: string): string {
 /** Runs the kill loop; cleans up its profile and server. */
 export async function killLoop(o: LoopOptions): Promise<LoopResult> {
   const log = o.log ?? (() => undefined);
-  const random = mulberry(o.seed ?? Date.now());
+  const random = rng(o.seed ?? Date.now());
   const batch = o.batch ?? 4096;
   const round = o.round ?? Infinity;
   const openTimeoutMs = o.openTimeoutMs ?? 60_000;

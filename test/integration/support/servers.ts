@@ -13,24 +13,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from '../../support/engines.js';
 
 export const PROMETHEUS_BIN = process.env.MODELWATCH_PROMETHEUS ?? '/usr/bin/prometheus';
 export const PUSHGATEWAY_BIN = process.env.MODELWATCH_PUSHGATEWAY ?? '/usr/bin/prometheus-pushgateway';
 
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(url: string, proc: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
