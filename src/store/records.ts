@@ -10,8 +10,7 @@ import type { AlertRecord, OutboxCommit, OutboxRecord, SummaryRecord } from './s
 /** Writes (replaces) a window summary. */
 export async function putSummary(conn: Connection, record: SummaryRecord): Promise<void> {
   const tx = conn.open().transaction('summaries', 'readwrite', { durability: conn.o.durability });
-  void tx.store.put(record);
-  await conn.done(tx);
+  await conn.commit(tx, [tx.store.put(record)]);
 }
 
 /** Window summaries of a model version starting in [from, to). */

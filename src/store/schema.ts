@@ -236,13 +236,22 @@ async function migrateV1(raw: IDBPDatabase, tx: AnyTx, now: number): Promise<voi
   const rtx = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
   const chunks = tx.objectStore('chunks');
   const index = tx.objectStore('chunkIndex');
+  // Every request is awaited (at the end, so they queue without a round trip
+  // each): a failed one rejects the migration, which aborts the upgrade. Each
+  // is marked handled at once, since the cursor loop awaits in between.
+  const writes: Promise<unknown>[] = [];
+  const write = (...requests: Promise<unknown>[]): void => {
+    for (const r of requests) {
+      r.catch(() => undefined);
+      writes.push(r);
+    }
+  };
   let maxId = 0;
   for (let cursor = await rtx.objectStore('chunks').openCursor(); cursor; cursor = await cursor.continue()) {
     const old = cursor.value as V1Chunk;
     const b = boundsOf(old.key, old.model, old.version, old.id, old.timestamp);
     maxId = Math.max(maxId, b.maxId);
-    void index.put(b);
-    void chunks.put({ ...old, ...b });
+    write(index.put(b), chunks.put({ ...old, ...b }));
   }
   const labels = (await rtx.objectStore('labels').getAll()) as V1Label[];
   labels.sort((a, b) => a.id - b.id);
@@ -267,19 +276,22 @@ async function migrateV1(raw: IDBPDatabase, tx: AnyTx, now: number): Promise<voi
       labeledAt: Float64Array.from(part, (l) => l.labeledAt),
       feedbackDelayMs: new Float64Array(part.length).fill(NaN),
     };
-    void tx.objectStore('labelChunks').put(chunk);
+    write(tx.objectStore('labelChunks').put(chunk));
     let maxLabeledAt = -Infinity;
     for (const l of part) maxLabeledAt = Math.max(maxLabeledAt, l.labeledAt);
-    void tx.objectStore('labelIndex').put({
-      key: chunk.key,
-      minId: part[0]!.id,
-      maxId: part[part.length - 1]!.id,
-      rows: part.length,
-      createdAt: now,
-      maxLabeledAt,
-      checked: 0,
-    });
+    write(
+      tx.objectStore('labelIndex').put({
+        key: chunk.key,
+        minId: part[0]!.id,
+        maxId: part[part.length - 1]!.id,
+        rows: part.length,
+        createdAt: now,
+        maxLabeledAt,
+        checked: 0,
+      }),
+    );
     start = end;
   }
+  await Promise.all(writes);
   raw.deleteObjectStore('labels');
 }
