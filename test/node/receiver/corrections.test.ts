@@ -4,30 +4,14 @@
 // and refused (CORRECTION_EXCEEDS_COUNT) when a device would have more labels
 // than predictions in a series, even one other devices filled; the per-device
 // tallies survive a restart.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBatch, idempotencyKey, init, mergeAll, seriesKey, serializeSummary, summaryToJSON } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { encodeBatch, idempotencyKey, mergeAll, seriesKey, serializeSummary, summaryToJSON } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 import { createReceiver } from '../../../src/receiver/index.js';
 import { lateSummaries } from '../../shared/sync/fixtures.js';
-import { batchOf } from './helpers.js';
+import { batchOf, receiverSuite } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'modelwatch-corrections-test-'));
-  dirs.push(d);
-  return d;
-}
-
-beforeAll(async () => {
-  await init();
-});
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = receiverSuite('corrections');
 
 /** A batch of corrections, each under the key the sender gives it with correction id `id`. */
 function corrections(device: string, list: readonly Summary[], id: string): string {

@@ -2,31 +2,15 @@
 // real node:http server on 127.0.0.1: each test fails on the receiver that
 // src/sync/receiver.ts was before the move to src/receiver/.
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSummary, ExpHistogram, idempotencyKey, init, relativeErrorAtScale, summaryToJSON } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { checkSummary, ExpHistogram, idempotencyKey, relativeErrorAtScale, summaryToJSON } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 import { createReceiver } from '../../../src/receiver/index.js';
 import type { Receiver } from '../../../src/receiver/index.js';
 import { deviceSummaries } from '../../shared/sync/fixtures.js';
-import { batchOf, http, post, serve } from './helpers.js';
+import { batchOf, http, post, receiverSuite, serve } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'modelwatch-receiver-test-'));
-  dirs.push(d);
-  return d;
-}
-
-beforeAll(async () => {
-  await init();
-});
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = receiverSuite('receiver');
 
 /** A summary body with one field of its JSON form replaced. */
 function edited(device: string, s: Summary, edit: (o: Record<string, any>) => void): string { // eslint-disable-line @typescript-eslint/no-explicit-any

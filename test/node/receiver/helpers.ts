@@ -1,12 +1,35 @@
 // Shared by the receiver tests: a real node:http server on 127.0.0.1 port 0
 // around a receiver, batches built the way the sender builds them, and raw
 // HTTP requests (node:http, so a test controls headers and streaming).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeBatch, idempotencyKey, serializeSummary } from '../../../src/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { encodeBatch, idempotencyKey, init, serializeSummary } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 import type { Receiver } from '../../../src/receiver/index.js';
+
+/**
+ * Hooks of a receiver test file: loads the WASM core first and removes the
+ * file's state directories after it. Returns a maker of fresh directories.
+ */
+export function receiverSuite(name: string): () => string {
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    await init();
+  });
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), `modelwatch-${name}-test-`));
+    dirs.push(d);
+    return d;
+  };
+}
 
 export interface Running {
   url: string;

@@ -2,30 +2,16 @@
 // cut off and reported, a damaged line before the last stops the start with a
 // typed error, and a crash between writing a snapshot and emptying the
 // journal replays nothing twice.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, StateError, summaryToJSON } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { StateError, summaryToJSON } from '../../../src/index.js';
 import type { Summary } from '../../../src/index.js';
 import { createReceiver } from '../../../src/receiver/index.js';
 import { deviceSummaries } from '../../shared/sync/fixtures.js';
-import { batchOf } from './helpers.js';
+import { batchOf, receiverSuite } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'modelwatch-journal-test-'));
-  dirs.push(d);
-  return d;
-}
-
-beforeAll(async () => {
-  await init();
-});
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = receiverSuite('journal');
 
 const view = (agg: Summary[]): string[] => agg.map((s) => JSON.stringify(summaryToJSON(s))).sort();
 
