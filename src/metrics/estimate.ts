@@ -125,6 +125,19 @@ export class Cbpe {
   }
 }
 
+/** The checks and columns both CBPE fits share: the reference object, `calibrate`, yTrue and yPred. */
+function referenceColumns(
+  reference: CbpeReference | CbpeMulticlassReference,
+  opts: CbpeOptions | undefined,
+): { calibrate: boolean; t: ReturnType<typeof numbers>; yp: ReturnType<typeof numbers> } {
+  if (reference === null || typeof reference !== 'object') {
+    throw new InputError('INVALID_OPTION', 'reference', `is ${describe(reference)}; pass { yTrue, yPred, yProb }.`);
+  }
+  const calibrate = options(opts, 'options').calibrate ?? true;
+  if (typeof calibrate !== 'boolean') throw new InputError('INVALID_OPTION', 'options.calibrate', `is ${describe(calibrate)}; pass true or false.`);
+  return { calibrate, t: numbers(reference.yTrue, 'reference.yTrue'), yp: numbers(reference.yPred, 'reference.yPred') };
+}
+
 /**
  * Fits NannyML-style CBPE on a labelled reference window (binary: labels and
  * predictions 0/1, yProb the score of class 1):
@@ -142,13 +155,7 @@ export class Cbpe {
  * move and only realized metrics (late labels) reveal the drop.
  */
 export function fitCbpe(reference: CbpeReference, opts?: CbpeOptions): Cbpe {
-  if (reference === null || typeof reference !== 'object') {
-    throw new InputError('INVALID_OPTION', 'reference', `is ${describe(reference)}; pass { yTrue, yPred, yProb }.`);
-  }
-  const calibrate = options(opts, 'options').calibrate ?? true;
-  if (typeof calibrate !== 'boolean') throw new InputError('INVALID_OPTION', 'options.calibrate', `is ${describe(calibrate)}; pass true or false.`);
-  const t = numbers(reference.yTrue, 'reference.yTrue');
-  const yp = numbers(reference.yPred, 'reference.yPred');
+  const { calibrate, t, yp } = referenceColumns(reference, opts);
   const pr = numbers(reference.yProb, 'reference.yProb');
   requireNonEmpty(t.length, 'reference.yTrue');
   requireSameLength(t.length, yp.length, 'reference.yPred', 'reference.yTrue');
@@ -336,13 +343,7 @@ function classIndex(labels: Numbers, classes: number[], name: string): Int32Arra
  * number of classes; x 1.2 for ROC AUC).
  */
 export function fitCbpeMulticlass(reference: CbpeMulticlassReference, opts?: CbpeOptions): CbpeMulticlass {
-  if (reference === null || typeof reference !== 'object') {
-    throw new InputError('INVALID_OPTION', 'reference', `is ${describe(reference)}; pass { yTrue, yPred, yProb }.`);
-  }
-  const calibrate = options(opts, 'options').calibrate ?? true;
-  if (typeof calibrate !== 'boolean') throw new InputError('INVALID_OPTION', 'options.calibrate', `is ${describe(calibrate)}; pass true or false.`);
-  const t = numbers(reference.yTrue, 'reference.yTrue');
-  const yp = numbers(reference.yPred, 'reference.yPred');
+  const { calibrate, t, yp } = referenceColumns(reference, opts);
   requireNonEmpty(t.length, 'reference.yTrue');
   requireSameLength(t.length, yp.length, 'reference.yPred', 'reference.yTrue');
   const n = t.length;
