@@ -15,36 +15,18 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, firefox } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createServer } from 'vite';
 import type { ViteDevServer } from 'vite';
 import type { Accounting, EventInfo, WriteOutcome } from './quota/page.js';
+import { mountTmpfs, pageServer } from './support/small-disk.js';
 import { CHROMIUM_PATH, FIREFOX_PATH, answerUnknownBidiCommands, missingEngine } from '../support/engines.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const TMPFS_MIB = 20;
 const BATCH = 20_000; // rows: ~0.84 MB of columns per batch
 const BIG = 1_200_000; // rows: ~24 MB compressed, more than the whole quota
-
-function mountTmpfs(dir: string): void {
-  const uid = process.getuid?.();
-  if (uid !== 0) {
-    throw new Error(
-      `quota.test.ts needs root to mount a ${TMPFS_MIB} MiB tmpfs for the browser's profile (running as uid ${uid}); ` +
-        'run it as root, e.g. in the CI container',
-    );
-  }
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MIB}m`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (e) {
-    const err = e as { stderr?: Buffer };
-    throw new Error(`quota.test.ts cannot mount a tmpfs on ${dir} (needs root with CAP_SYS_ADMIN): ${err.stderr?.toString().trim() ?? String(e)}`);
-  }
-}
 
 // A persistent browser profile on the tmpfs, in the engine asked for.
 async function launch(engine: 'chromium' | 'firefox', profile: string): Promise<BrowserContext> {
@@ -77,19 +59,11 @@ describe.each(['chromium', 'firefox'] as const)('IndexedDB store at the storage 
     profile = join(work, 'profile');
     disk = engine === 'firefox' ? join(profile, 'storage') : profile;
     execFileSync('mkdir', ['-p', disk]);
-    mountTmpfs(disk);
+    mountTmpfs(disk, TMPFS_MIB);
     mounted = true;
-    server = await createServer({
-      root: ROOT,
-      configFile: false,
-      logLevel: 'error',
-      cacheDir: join(work, 'vite'),
-      // No dependency discovery, so no reload mid-test; idb and comlink are ESM already.
-      optimizeDeps: { noDiscovery: true, include: [] },
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-    });
-    await server.listen();
-    const url = server.resolvedUrls!.local[0]!;
+    const served = await pageServer(join(work, 'vite'));
+    server = served.server;
+    const url = served.url;
     context = await launch(engine, profile);
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('page error:', e));

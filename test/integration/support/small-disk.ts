@@ -22,10 +22,35 @@ export interface SmallDisk {
   close(): Promise<void>;
 }
 
+/** Mounts a `mib` MiB tmpfs on `dir`; throws with what is missing (root, CAP_SYS_ADMIN). */
+export function mountTmpfs(dir: string, mib: number): void {
+  const uid = process.getuid?.();
+  if (uid !== 0) throw new Error(`mounting a ${mib} MiB tmpfs for a browser's profile needs root (running as uid ${uid}); run it as root, e.g. in the CI container`);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    const err = e as { stderr?: Buffer };
+    throw new Error(`cannot mount a tmpfs on ${dir} (needs root with CAP_SYS_ADMIN): ${err.stderr?.toString().trim() ?? String(e)}`);
+  }
+}
+
+/** A Vite dev server of the repository on a free loopback port (its cache in `cacheDir`); resolves once it listens. */
+export async function pageServer(cacheDir: string): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    root: ROOT,
+    configFile: false,
+    logLevel: 'error',
+    cacheDir,
+    // No dependency discovery, so no reload mid-test; idb and comlink are ESM already.
+    optimizeDeps: { noDiscovery: true, include: [] },
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+  });
+  await server.listen();
+  return { server, url: server.resolvedUrls!.local[0]! };
+}
+
 /** Mounts a `mib` MiB tmpfs, starts Vite on a free port and opens `path` (under the repository root) in Chromium. */
 export async function smallDiskChromium(mib: number, path: string, ready: string): Promise<SmallDisk> {
-  const uid = process.getuid?.();
-  if (uid !== 0) throw new Error(`mounting a ${mib} MiB tmpfs for Chromium's profile needs root (running as uid ${uid}); run it as root, e.g. in the CI container`);
   const work = mkdtempSync(join(tmpdir(), 'modelwatch-small-disk-'));
   const profile = join(work, 'profile');
   execFileSync('mkdir', ['-p', profile]);
@@ -39,24 +64,11 @@ export async function smallDiskChromium(mib: number, path: string, ready: string
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', profile], { stdio: 'pipe' });
-    } catch (e) {
-      const err = e as { stderr?: Buffer };
-      throw new Error(`cannot mount a tmpfs on ${profile} (needs root with CAP_SYS_ADMIN): ${err.stderr?.toString().trim() ?? String(e)}`);
-    }
+    mountTmpfs(profile, mib);
     mounted = true;
-    server = await createServer({
-      root: ROOT,
-      configFile: false,
-      logLevel: 'error',
-      cacheDir: join(work, 'vite'),
-      // No dependency discovery, so no reload mid-test; idb and comlink are ESM already.
-      optimizeDeps: { noDiscovery: true, include: [] },
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-    });
-    await server.listen();
-    const url = server.resolvedUrls!.local[0]!;
+    const served = await pageServer(join(work, 'vite'));
+    server = served.server;
+    const url = served.url;
     const chromiumPath = process.env.MODELWATCH_CHROMIUM ?? '/usr/bin/chromium';
     context = await chromium.launchPersistentContext(profile, {
       ...(chromiumPath ? { executablePath: chromiumPath } : {}),
