@@ -1,28 +1,17 @@
 // Every public metric function, every kind of bad input: a typed error with a
 // stable code that names the argument (and element) and says how to fix it.
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll } from 'vitest';
 import {
   MAX_CLASSES, classificationMetrics, fromConfusion, init, latencySla, latencyStats, linearTrend, ndcgAtK, percentiles,
   precisionAtK, precisionRecallCurve, rankingMetrics, recallAtK, reciprocalRank, regressionMetrics,
   regressionMetricsBySegment, rocCurve, scoreMetrics, thresholdMetrics,
 } from '../../../src/index.js';
 import type { ErrorCode } from '../../../src/index.js';
-import { expectError } from './expect-error.js';
+import { bad, table } from './expect-error.js';
+import type { Case } from './expect-error.js';
 
 beforeAll(() => init());
 
-/** Smuggles an ill-typed argument past the compiler, as JavaScript callers can. */
-const bad = (x: unknown): never => x as never;
-
-type Case = [label: string, call: () => unknown, code: ErrorCode, argument: string];
-
-function table(name: string, cases: Case[]): void {
-  describe(name, () => {
-    it.each(cases)('%s', (_label, call, code, argument) => {
-      expectError(call, { code, argument });
-    });
-  });
-}
 
 /** Bad numeric columns shared by every function taking one: [label, value, code, element suffix]. */
 const badColumns = (ok: number[]): Array<[string, unknown, ErrorCode, string]> => [

@@ -6,21 +6,10 @@ import {
   Cbpe, IsotonicCalibrator, calibrationFromSums, calibrationMetrics, calibrationSums, chiSquareClasses, driftBins, fitCbpe, fitCbpeMulticlass, fitIsotonic, init, jensenShannonDistance, ksTest,
   normalizedWasserstein, psi, wassersteinDistance,
 } from '../../../src/index.js';
-import type { ErrorCode } from '../../../src/index.js';
-import { expectError } from './expect-error.js';
+import { bad, table } from './expect-error.js';
 
 beforeAll(() => init());
 
-const bad = (x: unknown): never => x as never;
-type Case = [label: string, call: () => unknown, code: ErrorCode, argument: string];
-
-function table(name: string, cases: Case[]): void {
-  describe(name, () => {
-    it.each(cases)('%s', (_label, call, code, argument) => {
-      expectError(call, { code, argument });
-    });
-  });
-}
 
 const ref = { yTrue: [0, 1, 1, 0], yPred: [0, 1, 0, 0], yProb: [0.2, 0.9, 0.4, 0.1] };
 

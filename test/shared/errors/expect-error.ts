@@ -1,7 +1,7 @@
 // One assertion for every rejected input: the class, the stable name and code,
 // the argument (with element index), a message that says how to fix it, and
 // that a valid call right after still gives the right answer.
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputError, ModelwatchError, classificationMetrics, latencyStats } from '../../../src/index.js';
 import type { ErrorCode, StateError } from '../../../src/index.js';
 import * as o from '../../support/oracle.js';
@@ -72,4 +72,19 @@ export function expectError(f: () => unknown, want: Expected): ModelwatchError {
   expect(structuredClone({ name: e.name, code: e.code, message: e.message })).toEqual({ name: cls.name, code: want.code, message: e.message });
   if (want.canary ?? true) stillCorrect();
   return e;
+}
+
+/** Smuggles an ill-typed argument past the compiler, as JavaScript callers can. */
+export const bad = (x: unknown): never => x as never;
+
+/** One rejected call: its label, the call, the code and the argument it must name. */
+export type Case = [label: string, call: () => unknown, code: ErrorCode, argument: string];
+
+/** A describe block with one expectError test per case. */
+export function table(name: string, cases: Case[]): void {
+  describe(name, () => {
+    it.each(cases)('%s', (_label, call, code, argument) => {
+      expectError(call, { code, argument });
+    });
+  });
 }
